@@ -1,0 +1,33 @@
+"""What every team stack receives: the spec, the team, the catalog and derived names and tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from terraml.catalog import Catalog
+from terraml.naming import AwsNames, stack_name
+from terraml.spec.models import Platform, Team
+
+
+@dataclass(frozen=True)
+class StackContext:
+    platform: Platform
+    team: Team
+    cloud: str
+    catalog: Catalog
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.team.name, self.cloud)
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        """The org's tags plus the mandatory team, cost-center and environment tags."""
+        return {**self.platform.defaults.tags, "team": self.team.name, "cost-center": self.team.cost_center,
+                "environment": self.platform.defaults.environment}
+
+    @cached_property
+    def aws_names(self) -> AwsNames:
+        return AwsNames(self.platform.org, self.team.name, self.platform.defaults.environment,
+                        self.team.clouds.aws.region)

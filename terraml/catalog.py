@@ -1,0 +1,176 @@
+"""The price catalog: VM and managed-ML prices per cloud and region, shipped as data files.
+
+Rows keep the source and date they were transcribed from (see data/pricing/SOURCES.md).
+Loading is lazy and cached; lookups are dictionary hits, never scans of the whole catalog.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from terraml.errors import CatalogError
+
+DATA_DIR = Path(__file__).parent / "data" / "pricing"
+
+VM_COLUMNS = (
+    "cloud", "region", "instance_type", "accelerator", "accelerator_count", "vcpus", "memory_gib",
+    "on_demand_usd_per_hour", "spot_usd_per_hour", "source", "as_of",
+)
+MANAGED_COLUMNS = ("cloud", "service", "region", "instance_type", "usage", "usd_per_hour", "source", "as_of")
+CLOUDS = ("aws", "gcp", "azure")
+# Catalog rows that price a component, not something a user can ask for by name.
+_NOT_ORDERABLE = {"gpu-only"}
+
+
+@dataclass(frozen=True)
+class VmRow:
+    cloud: str
+    region: str
+    instance_type: str
+    accelerator: str | None
+    accelerator_count: float | None  # fractional for vGPU slices (g6f, NV*ads_A10_v5)
+    vcpus: int | None
+    memory_gib: float | None
+    on_demand_usd_per_hour: float | None
+    spot_usd_per_hour: float | None
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class ManagedRow:
+    cloud: str
+    service: str
+    region: str
+    instance_type: str
+    usage: str
+    usd_per_hour: float
+    source: str
+    as_of: str
+
+
+def _number(path: Path, line: int, column: str, text: str, kind=float):
+    if text.strip() == "":
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise CatalogError(f"{path.name}:{line}: column '{column}' must be a number, got {text!r}") from None
+    if value < 0:
+        raise CatalogError(f"{path.name}:{line}: column '{column}' is negative ({text}); prices must be >= 0")
+    return value
+
+
+def _rows(path: Path, columns: tuple[str, ...]):
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"cannot read price file {path}: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CatalogError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; the header must be {','.join(columns)}"
+            )
+        yield from enumerate(reader, start=2)
+
+
+class Catalog:
+    """Indexed price rows. Build it with :func:`load_catalog`."""
+
+    def __init__(self, vms: list[VmRow], managed: list[ManagedRow]):
+        self.vms = vms
+        self.managed = managed
+        self._vm = {(r.cloud, r.region, r.instance_type): r for r in vms}
+        self._by_accel: dict[tuple[str, str, str], list[VmRow]] = defaultdict(list)
+        self._types: dict[str, set[str]] = defaultdict(set)
+        self._regions: dict[str, set[str]] = defaultdict(set)
+        self._accels: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for r in vms:
+            self._regions[r.cloud].add(r.region)
+            if r.instance_type in _NOT_ORDERABLE:
+                continue
+            self._types[r.cloud].add(r.instance_type)
+            if r.accelerator:
+                self._by_accel[(r.cloud, r.region, r.accelerator)].append(r)
+                self._accels[(r.cloud, r.region)].add(r.accelerator)
+                self._accels[(r.cloud, "*")].add(r.accelerator)
+        self._managed: dict[tuple[str, str, str], list[ManagedRow]] = defaultdict(list)
+        for r in managed:
+            self._managed[(r.cloud, r.region, r.instance_type)].append(r)
+        self._managed_types: dict[str, set[str]] = defaultdict(set)
+        for r in managed:
+            self._managed_types[r.cloud].add(r.instance_type)
+
+    def vm(self, cloud: str, region: str, instance_type: str) -> VmRow | None:
+        return self._vm.get((cloud, region, instance_type))
+
+    def instance_types(self, cloud: str) -> set[str]:
+        return self._types[cloud]
+
+    def regions(self, cloud: str) -> set[str]:
+        return self._regions[cloud]
+
+    def accelerators(self, cloud: str, region: str | None = None) -> set[str]:
+        return self._accels[(cloud, region or "*")]
+
+    def offers(self, cloud: str, region: str, accelerator: str) -> list[VmRow]:
+        """Instance types in a region carrying this accelerator (any count)."""
+        return self._by_accel.get((cloud, region, accelerator), [])
+
+    def cheapest(self, cloud: str, region: str, accelerator: str, count: int) -> VmRow | None:
+        """The cheapest on-demand type with exactly ``count`` of ``accelerator`` per node."""
+        fits = [
+            r for r in self.offers(cloud, region, accelerator)
+            if r.accelerator_count == count and r.on_demand_usd_per_hour is not None
+        ]
+        return min(fits, key=lambda r: (r.on_demand_usd_per_hour, r.vcpus or 0, r.instance_type), default=None)
+
+    def managed_row(self, cloud: str, region: str, instance_type: str, usage: str) -> ManagedRow | None:
+        """The managed-ML price whose usage starts with ``usage`` (e.g. 'real-time inference endpoint')."""
+        rows = self._managed.get((cloud, region, instance_type), [])
+        return next((r for r in rows if r.usage.startswith(usage)), None)
+
+    def managed_types(self, cloud: str) -> set[str]:
+        return self._managed_types[cloud]
+
+
+def _load_vms(path: Path) -> list[VmRow]:
+    rows = []
+    for line, r in _rows(path, VM_COLUMNS):
+        if r["cloud"] not in CLOUDS:
+            raise CatalogError(f"{path.name}:{line}: column 'cloud' is {r['cloud']!r}; allowed: {', '.join(CLOUDS)}")
+        count = _number(path, line, "accelerator_count", r["accelerator_count"])
+        rows.append(VmRow(
+            cloud=r["cloud"], region=r["region"], instance_type=r["instance_type"],
+            accelerator=r["accelerator"] or None, accelerator_count=count,
+            vcpus=_number(path, line, "vcpus", r["vcpus"], int),
+            memory_gib=_number(path, line, "memory_gib", r["memory_gib"]),
+            on_demand_usd_per_hour=_number(path, line, "on_demand_usd_per_hour", r["on_demand_usd_per_hour"]),
+            spot_usd_per_hour=_number(path, line, "spot_usd_per_hour", r["spot_usd_per_hour"]),
+            source=r["source"], as_of=r["as_of"],
+        ))
+    return rows
+
+
+def _load_managed(path: Path) -> list[ManagedRow]:
+    rows = []
+    for line, r in _rows(path, MANAGED_COLUMNS):
+        price = _number(path, line, "usd_per_hour", r["usd_per_hour"])
+        if price is None:
+            continue
+        rows.append(ManagedRow(
+            cloud=r["cloud"], service=r["service"], region=r["region"], instance_type=r["instance_type"],
+            usage=r["usage"], usd_per_hour=price, source=r["source"], as_of=r["as_of"],
+        ))
+    return rows
+
+
+@cache
+def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
+    return Catalog(_load_vms(data_dir / "vm_prices.csv"), _load_managed(data_dir / "managed_ml_prices.csv"))

@@ -1,0 +1,59 @@
+"""Shared fixtures: the example spec, a synthesized cdktf.out, and the project's tool paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "platform.yaml"
+SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
+NODE_BIN = ROOT / "node_modules" / "node" / "bin"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+def tool_env() -> dict[str, str]:
+    """Environment for subprocesses: the project's Node 22 first on PATH, no CLI telemetry."""
+    env = dict(os.environ)
+    env["PATH"] = f"{NODE_BIN}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["CHECKPOINT_DISABLE"] = "1"
+    env.setdefault("JSII_NODE", str(NODE_BIN / "node"))
+    return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_node():
+    os.environ.setdefault("JSII_NODE", str(NODE_BIN / "node"))
+
+
+@pytest.fixture(scope="session")
+def example_spec():
+    from terraml.spec import load_platform
+
+    return load_platform(EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory, example_spec) -> Path:
+    from terraml.synth import synth
+
+    out = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    synth(example_spec.platform, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir) -> dict[str, dict]:
+    return {p.name: json.loads((p / "cdk.tf.json").read_text()) for p in (synth_dir / "stacks").iterdir()}
+
+
+def need(tool: Path | str) -> str:
+    """Path of a tool the Makefile installs; a missing one fails the test (never skips it)."""
+    found = shutil.which(str(tool)) if not Path(tool).is_absolute() else (str(tool) if Path(tool).exists() else None)
+    if not found:
+        pytest.fail(f"{tool} is not installed; run 'make test', which installs it")
+    return found
