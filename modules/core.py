@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsii
-from cdktn import IAspect, TerraformDataSource, TerraformProvider, TerraformResource, Token
-from constructs import Construct, IConstruct
+from cdktn import TerraformDataSource, TerraformProvider, TerraformResource
+from constructs import Construct
 
 # provider name -> (registry source, version constraint). Versions match the bindings the tests use.
 PROVIDERS: dict[str, tuple[str, str]] = {
@@ -27,13 +26,44 @@ def _metadata(resource_type: str) -> dict[str, str]:
     return {"provider_name": name, "provider_version_constraint": version}
 
 
-def _apply(element, attrs: dict[str, Any]) -> None:
-    for key, value in attrs.items():
-        if value is not None:
-            element.add_override(key, value)
+def _prune(value: Any) -> Any:
+    """Drop None values at any depth: an attribute left unset is absent, not null."""
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
 
 
-class Resource(TerraformResource):
+class _PlainAttributes:
+    """Hands all attributes to cdktn in one callback at synth time.
+
+    One ``add_override`` per attribute would cost a jsii round trip each (about a thousand per
+    team stack); overriding the protected ``synthesizeAttributes`` costs one per resource.
+    """
+
+    attrs: dict[str, Any]
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return _prune(self.attrs)
+
+
+def _register(scope: Construct, resource: Resource) -> None:
+    """Record the resource on its stack (found through plain Python attributes, no jsii call)."""
+    stack = scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
+    if stack is not None:
+        stack.terraml_resources.append(resource)
+
+
+class Module(Construct):
+    """Base of terraml's constructs: remembers its stack so resources inside can register there."""
+
+    def __init__(self, scope: Construct, id: str):
+        super().__init__(scope, id)
+        self.terraml_stack = scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
+
+
+class Resource(_PlainAttributes, TerraformResource):
     """A Terraform resource given as plain attributes.
 
     ``tags`` marks the resource as taggable: the stack's tagging aspect merges the mandatory tags
@@ -49,38 +79,40 @@ class Resource(TerraformResource):
                          terraform_generator_metadata=_metadata(resource_type),
                          lifecycle=lifecycle, depends_on=depends_on, provider=provider)
         self.own_tags = tags
-        _apply(self, attrs)
+        self.attrs = dict(attrs)
+        self._logical_id: str | None = None
+        _register(scope, self)
         if skip_checks:
             self.add_override("//.checkov", [f"checkov:skip={c}:{why}" for c, why in sorted(skip_checks.items())])
 
     def attr(self, name: str) -> str:
-        """A reference to one of the resource's attributes, e.g. ``role.attr("arn")``."""
-        return self.get_string_attribute(name)
+        """A reference to an attribute or nested path, e.g. ``role.attr("arn")``,
+        ``cluster.attr("identity[0].oidc[0].issuer")``. References within one stack are plain
+        Terraform interpolations; the logical id is asked of cdktn once per resource."""
+        if self._logical_id is None:
+            self._logical_id = self.friendly_unique_id
+        return f"${{{self.terraform_resource_type}.{self._logical_id}.{name}}}"
 
-    def expr(self, path: str) -> str:
-        """A reference to a nested attribute path, e.g. ``identity[0].oidc[0].issuer``."""
-        return Token.as_string(self.interpolation_for_attribute(path))
 
 
-class DataSource(TerraformDataSource):
+class DataSource(_PlainAttributes, TerraformDataSource):
     def __init__(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any] | None = None):
         super().__init__(scope, id, terraform_resource_type=resource_type,
                          terraform_generator_metadata=_metadata(resource_type))
-        _apply(self, attrs or {})
+        self.attrs = dict(attrs or {})
 
-    def expr(self, path: str) -> str:
-        return Token.as_string(self.interpolation_for_attribute(path))
+    def attr(self, name: str) -> str:
+        return f"${{data.{self.terraform_resource_type}.{self.friendly_unique_id}.{name}}}"
 
 
-class Provider(TerraformProvider):
+class Provider(_PlainAttributes, TerraformProvider):
     def __init__(self, scope: Construct, name: str, attrs: dict[str, Any], alias: str | None = None):
         source, version = PROVIDERS[name]
         super().__init__(scope, alias or name, terraform_resource_type=name, terraform_provider_source=source,
                          terraform_generator_metadata={"provider_name": name, "provider_version_constraint": version})
-        _apply(self, attrs)
+        self.attrs = dict(attrs)
 
 
-@jsii.implements(IAspect)
 class TagAspect:
     """Applies the mandatory tags to every taggable resource of a stack, once, in one place.
 
@@ -92,12 +124,23 @@ class TagAspect:
     def __init__(self, tags: dict[str, str]):
         self.tags = dict(tags)
 
-    def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, Resource) or node.own_tags is None:
+    def visit(self, node: Resource) -> None:
+        if node.own_tags is None:
             return
         merged = {**node.own_tags, **self.tags}
-        node.add_override("tags", merged)
+        node.attrs["tags"] = merged
         if node.terraform_resource_type == "aws_launch_template":
-            node.add_override("tag_specifications", [
+            node.attrs["tag_specifications"] = [
                 {"resource_type": kind, "tags": merged} for kind in ("instance", "volume", "network-interface")
-            ])
+            ]
+
+
+def apply_aspects(stack, *aspects) -> None:
+    """Visit every resource of a stack once with each aspect.
+
+    cdktn's own ``Aspects`` would call back from Node into Python for every construct in the
+    tree; the stack already knows its resources, so the walk stays in Python.
+    """
+    for resource in stack.terraml_resources:
+        for aspect in aspects:
+            aspect.visit(resource)

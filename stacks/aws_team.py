@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktn import Aspects, S3Backend, TerraformOutput, TerraformStack
+from cdktn import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from modules.aws.budget import TeamBudget, TeamBudgetProps
@@ -16,7 +16,7 @@ from modules.aws.network import Vpc, VpcProps
 from modules.aws.s3_artifact_bucket import ArtifactBucket, ArtifactBucketProps
 from modules.aws.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointProps
 from modules.aws.sagemaker_role import SageMakerRole, SageMakerRoleProps
-from modules.core import DataSource, Provider, Resource, TagAspect
+from modules.core import DataSource, Provider, Resource, TagAspect, apply_aspects
 from stacks.common import StackContext
 from terraml.resolve import capacity_plan, resolve_machine
 
@@ -27,10 +27,11 @@ PRIORITIES = {50: [".*-spot-.*"], 10: [".*-ondemand-.*"], 1: [".*"]}
 class AwsTeamStack(TerraformStack):
     def __init__(self, scope: Construct, ctx: StackContext):
         super().__init__(scope, ctx.stack_name)
+        self.terraml_resources: list[Resource] = []
         team, aws, names = ctx.team, ctx.team.clouds.aws, ctx.aws_names
         Provider(self, "aws", {"region": aws.region})
         self._backend(ctx)
-        account = DataSource(self, "account", "aws_caller_identity").expr("account_id")
+        account = DataSource(self, "account", "aws_caller_identity").attr("account_id")
         key = TeamKey(self, "kms", TeamKeyProps(alias=names.kms_alias, account_id=account, region=aws.region))
         net = Vpc(self, "network", VpcProps(
             name=names.prefix, region=aws.region, cidr=aws.network.cidr, cluster_name=names.cluster,
@@ -99,7 +100,7 @@ class AwsTeamStack(TerraformStack):
         TerraformOutput(self, "artifact_bucket", value=names.artifact_bucket)
         TerraformOutput(self, "sagemaker_role_arn", value=role.arn)
         TerraformOutput(self, "kms_key_arn", value=key.arn)
-        Aspects.of(self).add(TagAspect(ctx.tags))
+        apply_aspects(self, TagAspect(ctx.tags))
 
     def _backend(self, ctx: StackContext) -> None:
         state = ctx.platform.defaults.state.aws

@@ -19,8 +19,9 @@ app = typer.Typer(help="ML platforms on AWS, GCP and Azure as code.", no_args_is
                   pretty_exceptions_enable=False, add_completion=False)
 catalog_app = typer.Typer(help="What the price catalog offers.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets wide lines instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap=True)
 
 SpecArg = Annotated[str | None, typer.Argument(help="platform.yaml (default: --spec, $TERRAML_SPEC, ./platform.yaml)",
                                                show_default=False)]

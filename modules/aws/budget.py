@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,7 +20,7 @@ class TeamBudgetProps:
     """The cost-allocation tag the budget filters on (activate it in the Billing console once)."""
 
 
-class TeamBudget(Construct):
+class TeamBudget(Module):
     def __init__(self, scope: Construct, id: str, props: TeamBudgetProps):
         super().__init__(scope, id)
         notifications = [{

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from cdktn import Fn
 from constructs import Construct
 
 from modules.aws.eks_cluster import EksCluster
 from modules.aws.iam import Role, RoleProps, allow, policy
-from modules.core import Provider, Resource
+from modules.core import Module, Provider, Resource
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -30,7 +29,7 @@ class ClusterAutoscalerProps:
     device_plugin_version: str = "0.17.1"
 
 
-class ClusterAutoscaler(Construct):
+class ClusterAutoscaler(Module):
     def __init__(self, scope: Construct, id: str, cluster: EksCluster, props: ClusterAutoscalerProps):
         super().__init__(scope, id)
         owned = {"aws:ResourceTag/k8s.io/cluster-autoscaler/" + props.cluster_name: "owned"}
@@ -49,7 +48,7 @@ class ClusterAutoscaler(Construct):
             )))
         helm = Provider(self, "helm", {"kubernetes": {
             "host": cluster.endpoint,
-            "cluster_ca_certificate": Fn.base64decode(cluster.ca_data),
+            "cluster_ca_certificate": f"${{base64decode({cluster.ca_data[2:-1]})}}",
             "exec": {"api_version": "client.authentication.k8s.io/v1beta1", "command": "aws",
                      "args": ["eks", "get-token", "--cluster-name", props.cluster_name, "--region", props.region]},
         }})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,7 +21,7 @@ class EcrRegistryProps:
     """Images beyond the newest N are expired."""
 
 
-class EcrRegistry(Construct):
+class EcrRegistry(Module):
     def __init__(self, scope: Construct, id: str, props: EcrRegistryProps):
         super().__init__(scope, id)
         self.repository = Resource(self, "repository", "aws_ecr_repository", {

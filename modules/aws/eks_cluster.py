@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from modules.aws.iam import Role, RoleProps, policy
-from modules.core import Resource
+from modules.core import Module, Resource
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = [
@@ -33,7 +33,7 @@ class EksClusterProps:
     system_max_nodes: int = 4
 
 
-class EksCluster(Construct):
+class EksCluster(Module):
     def __init__(self, scope: Construct, id: str, props: EksClusterProps):
         super().__init__(scope, id)
         role = Role(self, "cluster-role", RoleProps(
@@ -59,12 +59,10 @@ class EksCluster(Construct):
             "access_config": {"authentication_mode": "API",
                               "bootstrap_cluster_creator_admin_permissions": True},
         }, tags={}, depends_on=[logs])
-        if not public:
-            self.cluster.add_override("vpc_config.public_access_cidrs", None)
         self.name = self.cluster.attr("name")
         self.endpoint = self.cluster.attr("endpoint")
-        self.ca_data = self.cluster.expr("certificate_authority[0].data")
-        issuer = self.cluster.expr("identity[0].oidc[0].issuer")
+        self.ca_data = self.cluster.attr("certificate_authority[0].data")
+        issuer = self.cluster.attr("identity[0].oidc[0].issuer")
         self.oidc = Resource(self, "oidc", "aws_iam_openid_connect_provider", {
             "url": issuer, "client_id_list": ["sts.amazonaws.com"]}, tags={})
         self.oidc_arn = self.oidc.attr("arn")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 CAPACITY_TYPE = {"spot": "SPOT", "on-demand": "ON_DEMAND"}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
@@ -48,7 +48,7 @@ class EksGpuPoolProps:
     kms_key_arn: str
 
 
-class EksGpuPool(Construct):
+class EksGpuPool(Module):
     def __init__(self, scope: Construct, id: str, props: EksGpuPoolProps):
         super().__init__(scope, id)
         resource = gpu_resource(props.accelerator)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 FEATURE_TYPE = {"integral": "Integral", "fractional": "Fractional", "string": "String"}
 
@@ -30,7 +30,7 @@ def feature_definitions(props: FeatureGroupProps) -> list[dict]:
     return [{"feature_name": n, "feature_type": FEATURE_TYPE[k]} for n, k in kinds.items()]
 
 
-class FeatureGroup(Construct):
+class FeatureGroup(Module):
     def __init__(self, scope: Construct, id: str, props: FeatureGroupProps):
         super().__init__(scope, id)
         online = {"enable_online_store": True, "security_config": {"kms_key_id": props.kms_key_arn}} \

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 
 def policy(*statements: dict) -> str:
@@ -30,7 +30,7 @@ class RoleProps:
     """A JSON policy document attached to the role as its own policy."""
 
 
-class Role(Construct):
+class Role(Module):
     def __init__(self, scope: Construct, id: str, props: RoleProps):
         super().__init__(scope, id)
         assume = props.assume_policy or policy(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from modules.aws.iam import policy
-from modules.core import Resource
+from modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,10 +19,12 @@ class TeamKeyProps:
     """Days a deleted key stays recoverable (7-30); the maximum, since losing it loses the data."""
 
 
-class TeamKey(Construct):
+class TeamKey(Module):
     def __init__(self, scope: Construct, id: str, props: TeamKeyProps):
         super().__init__(scope, id)
         account = f"arn:aws:iam::{props.account_id}:root"
+        autoscaling = (f"arn:aws:iam::{props.account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+                       "AWSServiceRoleForAutoScaling")
         key_policy = policy(
             {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": account},
              "Action": "kms:*", "Resource": "*"},
@@ -32,6 +34,14 @@ class TeamKey(Construct):
              "Resource": "*",
              "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                        f"arn:aws:logs:{props.region}:{props.account_id}:*"}}},
+            # Node groups launch through Auto Scaling; its service-linked role must read the key that
+            # encrypts the nodes' EBS volumes, or every launch fails with Client.InternalError.
+            {"Sid": "AutoScalingUsesKeyForNodeVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+             "Resource": "*"},
+            {"Sid": "AutoScalingGrantsForNodeVolumes", "Effect": "Allow", "Principal": {"AWS": autoscaling},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
         )
         self.key = Resource(self, "key", "aws_kms_key", {
             "description": f"terraml {props.alias}: team data at rest",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from cdktn import Fn
 from constructs import Construct
 
 from modules.aws.iam import Role, RoleProps, allow, policy
-from modules.core import DataSource, Resource
+from modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,8 +20,8 @@ class VpcProps:
     """Subnets are tagged for this EKS cluster's load balancers."""
     kms_key_arn: str
     zone_suffixes: tuple[str, ...] = ("a", "b", "c")
-    """Availability zones (by name suffix) to spread subnets over. Pinned by name so that a zone AWS
-    adds later never moves subnets; a named zone that is not available fails the plan, not the apply."""
+    """Availability zones (by name suffix) to spread subnets over, pinned by name so that a zone AWS
+    adds or retires later never moves a subnet."""
     nat: str = "per-az"
     """'per-az': one NAT gateway per zone (survives a zone outage); 'single': one, cheaper."""
     flow_log_retention_days: int = 365
@@ -36,13 +35,11 @@ def carve(cidr: IPv4Network, zones: int) -> tuple[list[IPv4Network], list[IPv4Ne
     return private, public
 
 
-class Vpc(Construct):
+class Vpc(Module):
     def __init__(self, scope: Construct, id: str, props: VpcProps):
         super().__init__(scope, id)
         zones = [f"{props.region}{suffix}" for suffix in props.zone_suffixes]
         private_cidrs, public_cidrs = carve(props.cidr, len(zones))
-        azs = DataSource(self, "zones", "aws_availability_zones", {
-            "state": "available", "filter": [{"name": "zone-name", "values": zones}]})
         self.vpc = Resource(self, "vpc", "aws_vpc", {
             "cidr_block": str(props.cidr), "enable_dns_hostnames": True, "enable_dns_support": True,
         }, tags={"Name": props.name})
@@ -60,7 +57,7 @@ class Vpc(Construct):
         self.private_route_table_ids: list[str] = []
         nats: list[Resource] = []
         for i in range(len(zones)):
-            zone = Fn.element(azs.get_list_attribute("names"), i)
+            zone = zones[i]
             public = Resource(self, f"public-{i}", "aws_subnet", {
                 "vpc_id": self.vpc.attr("id"), "cidr_block": str(public_cidrs[i]), "availability_zone": zone,
                 "map_public_ip_on_launch": False,

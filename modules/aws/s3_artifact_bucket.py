@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from modules.aws.iam import policy
-from modules.core import Resource
+from modules.core import Module, Resource
 
 SKIPS = {
     "CKV_AWS_18": "access logs would need a second bucket per team; CloudTrail data events cover audits",
@@ -24,7 +24,7 @@ class ArtifactBucketProps:
     abort_multipart_days: int = 7
 
 
-class ArtifactBucket(Construct):
+class ArtifactBucket(Module):
     def __init__(self, scope: Construct, id: str, props: ArtifactBucketProps):
         super().__init__(scope, id)
         self.bucket = Resource(self, "bucket", "aws_s3_bucket", {"bucket": props.name, "force_destroy": False},

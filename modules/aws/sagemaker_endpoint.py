@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules.core import Resource
+from modules.core import Module, Resource
 
 VARIANT = "AllTraffic"
 DLC_ACCOUNT = "763104351884"  # AWS Deep Learning Containers registry, standard commercial regions
@@ -45,7 +45,7 @@ class SageMakerEndpointProps:
     alarm_latency_ms: int = 2000
 
 
-class SageMakerEndpoint(Construct):
+class SageMakerEndpoint(Module):
     def __init__(self, scope: Construct, id: str, props: SageMakerEndpointProps):
         super().__init__(scope, id)
         model = Resource(self, "model", "aws_sagemaker_model", {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from modules.aws.iam import Role, RoleProps, allow, policy
+from modules.core import Module
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +51,7 @@ def execution_policy(props: SageMakerRoleProps) -> str:
     return policy(*statements)
 
 
-class SageMakerRole(Construct):
+class SageMakerRole(Module):
     def __init__(self, scope: Construct, id: str, props: SageMakerRoleProps):
         super().__init__(scope, id)
         role = Role(self, "role", RoleProps(name=props.name, service="sagemaker.amazonaws.com",

@@ -40,7 +40,7 @@ class _Findings:
 def check_platform(platform: Platform, catalog: Catalog | None = None) -> tuple[list[Problem], list[Problem]]:
     catalog = catalog or load_catalog()
     f = _Findings()
-    _check_defaults(platform, f)
+    _check_defaults(platform, catalog, f)
     _duplicates([t.name for t in platform.teams], "teams", "team name", f)
     for i, team in enumerate(platform.teams):
         _check_team(team, f"teams[{i}]", catalog, f)
@@ -55,17 +55,19 @@ def _duplicates(names: list[str], path: str, what: str, f: _Findings):
                     f"duplicate {what} '{name}' (also at {path}[{idx[0]}]); names must be unique. Rename one.")
 
 
-def _check_defaults(platform: Platform, f: _Findings):
+def _check_defaults(platform: Platform, catalog: Catalog, f: _Findings):
     for key in platform.defaults.tags:
         if key.lower() in RESERVED_TAGS:
             f.error(f"defaults.tags.{key}",
                     f"'{key}' is set by terraml from each team ({', '.join(RESERVED_TAGS)}); remove it from tags.")
     state = platform.defaults.state.aws
     if state:
-        _check_region("aws", state.region, "defaults.state.aws.region", f)
+        _check_region("aws", state.region, "defaults.state.aws.region", catalog, f)
 
 
-def _check_region(cloud: str, region: str, path: str, f: _Findings) -> bool:
+def _check_region(cloud: str, region: str, path: str, catalog: Catalog, f: _Findings) -> bool:
+    if region in catalog.regions(cloud):  # priced, so real; the cloud's own list is only read on a miss
+        return True
     known = known_regions(cloud)
     if region in known:
         return True
@@ -89,7 +91,7 @@ def _check_team(team: Team, path: str, catalog: Catalog, f: _Findings):
     for cloud, block in clouds:
         cpath = f"{path}.clouds.{cloud}"
         region = getattr(block, REGION_FIELD[cloud])
-        region_ok = _check_region(cloud, region, f"{cpath}.{REGION_FIELD[cloud]}", f)
+        region_ok = _check_region(cloud, region, f"{cpath}.{REGION_FIELD[cloud]}", catalog, f)
         _check_network(block.network, f"{cpath}.network", f)
         networks.append((cloud, block.network.cidr))
         gpus = _check_pools(cloud, region if region_ok else None, block.gpu_pools, f"{cpath}.gpu_pools", catalog, f)
@@ -211,11 +213,13 @@ def _check_endpoints(cloud: str, region: str | None, endpoints, path: str, catal
 
 
 def _check_sagemaker_type(region: str, name: str, path: str, catalog: Catalog, f: _Findings):
+    if catalog.managed_row("aws", region, name, "real-time inference"):
+        return
     known = botocore_enum("sagemaker", "ProductionVariantInstanceType")
     if name not in known:
         f.error(path, f"'{name}' is not a SageMaker hosting instance type{did_you_mean(name, known)} "
                       "SageMaker types start with 'ml.', e.g. 'ml.g5.xlarge'.")
-    elif catalog.managed_row("aws", region, name, "real-time inference") is None:
+    else:
         f.warn(path, f"'{name}' has no SageMaker hosting price for {region} in the catalog; "
                      "cost reports will list it as unpriced.")
 

@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+NODE_BIN := $(CURDIR)/node_modules/node/bin
+# jsii and the cdktn CLI need Node 22 (npm package node@22); no CLI telemetry from tests or demos.
+export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_NODE := $(NODE_BIN)/node
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[aws,bindings,test]'
+	touch $@
+
+# checkov pins an old botocore, so it lives in its own virtual environment.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q 'checkov==3.3.30'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+demo: setup
+	terraml validate examples/platform.yaml
+	terraml stacks examples/platform.yaml
+	terraml synth examples/platform.yaml
+	@echo "With an AWS account and terraform installed: npx cdktn deploy vision-aws"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: setup lint
+	$(VENV)/bin/python -m pytest -q
+
+bench: setup
+	$(VENV)/bin/python scripts/bench_synth.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache .ruff_cache
