@@ -113,6 +113,15 @@ def catalog_gpus(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
     out.print(table)
 
 
+def _register_job_commands() -> None:
+    from terraml.jobs_cli import register
+
+    register(app, out, err)
+
+
+_register_job_commands()
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

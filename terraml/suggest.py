@@ -25,6 +25,9 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     if value.lower() in lowered and lowered[value.lower()] != value:
         return f"; did you mean '{lowered[value.lower()]}'?"
+    prefixed = [c for c in choices if len(value) >= 4 and c.startswith(value)]
+    if len(prefixed) == 1:  # a name cut short: 'max_wait' for 'max_wait_hours'
+        return f"; did you mean '{prefixed[0]}'?"
     close = difflib.get_close_matches(value, choices, n=1, cutoff=0.75)
     if not close:
         close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.75)

@@ -29,6 +29,7 @@ _PATTERN_HINTS = {
     r"^1\.\d{2}$": "use a Kubernetes minor version such as '1.33'",
     r"^[a-z0-9]{3,24}$": "use 3-24 lowercase letters or digits",
     r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$": "use a GCP project id: 6-30 lowercase letters, digits or '-'",
+    r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$": "use up to 63 letters, digits or '-', starting with a letter or digit",
 }
 
 
@@ -179,25 +180,28 @@ def translate(error: dict, root: type[BaseModel]) -> str:
     return f"{error['msg']} (got {_show(value)})."
 
 
-def parse_platform(doc: Any, source: str):
-    """Validate a loaded YAML document; raise SpecError with one Problem per finding."""
-    from terraml.spec.models import Platform
-
+def parse_document(doc: Any, model: type[BaseModel], source: str, needs: str):
+    """Validate a loaded YAML document against ``model``; SpecError with one Problem per finding."""
     if doc is None:
-        raise SpecError([Problem("", f"{source} is empty; it needs at least 'org' and 'teams'.")], source)
+        raise SpecError([Problem("", f"{source} is empty; it needs at least {needs}.")], source)
     if not isinstance(doc, dict):
-        raise SpecError([Problem("", f"the top level must be a mapping with 'org' and 'teams', got {_show(doc)}.")],
-                        source)
+        raise SpecError([Problem("", f"the top level must be a mapping with {needs}, got {_show(doc)}.")], source)
     try:
-        return Platform.model_validate(doc)
+        return model.model_validate(doc)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             key = err["type"] == "extra_forbidden"
             where = locate(doc, loc if err["type"] != "missing" else loc[:-1], source, key=key)
-            problems.append(Problem(format_path(loc), translate(err, Platform), where))
+            problems.append(Problem(format_path(loc), translate(err, model), where))
         raise SpecError(problems, source) from None
+
+
+def parse_platform(doc: Any, source: str):
+    from terraml.spec.models import Platform
+
+    return parse_document(doc, Platform, source, "'org' and 'teams'")
 
 
 def load_platform(path: str | Path | None = None, *, catalog=None) -> LoadedSpec:
@@ -208,14 +212,14 @@ def load_platform(path: str | Path | None = None, *, catalog=None) -> LoadedSpec
     doc = read_yaml(spec_path)
     platform = parse_platform(doc, str(spec_path))
     errors, warnings = check_platform(platform, catalog=catalog)
-    located = [Problem(p.path, p.message, p.location or _locate_path(doc, p.path, str(spec_path))) for p in errors]
+    located = [Problem(p.path, p.message, p.location or locate_path(doc, p.path, str(spec_path))) for p in errors]
     if located:
         raise SpecError(located, str(spec_path))
-    warned = [Problem(p.path, p.message, _locate_path(doc, p.path, str(spec_path))) for p in warnings]
+    warned = [Problem(p.path, p.message, locate_path(doc, p.path, str(spec_path))) for p in warnings]
     return LoadedSpec(platform=platform, path=spec_path, warnings=warned)
 
 
-def _locate_path(doc: Any, path: str, source: str) -> str | None:
+def locate_path(doc: Any, path: str, source: str) -> str | None:
     """Turn 'teams[1].clouds.aws.region' back into a loc tuple and find it in the document."""
     loc: list[Any] = []
     for chunk in path.replace("[", ".[").split("."):

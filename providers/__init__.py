@@ -1,0 +1,1 @@
+"""Job submission backends behind one interface (providers.base)."""

@@ -1,0 +1,3 @@
+from providers.local.backend import LocalBackend
+
+__all__ = ["LocalBackend"]

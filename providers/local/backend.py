@@ -1,0 +1,140 @@
+"""The local backend: jobs run on this machine, tracked in MLflow, served by MLflow's scoring server.
+
+No cloud account needed. State lives under the terraml home (``.terraml`` by default): job records,
+logs, checkpoints, the MLflow store (sqlite) and its artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from providers.base import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
+from providers.local import serving
+from providers.local.store import JobStore, pid_alive
+from providers.spot import decide
+from terraml.errors import UserError
+from terraml.suggest import did_you_mean
+
+
+class LocalBackend(Backend):
+    NAME = "local"
+    UNSUPPORTED = {
+        Feature.CANARY: "a local endpoint serves one model version; deploy without --canary",
+        Feature.ACCELERATORS: "local jobs use this machine as it is; resources.accelerator is not reserved",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalBackend:
+        return cls(settings.home, settings.tracking_uri)
+
+    def __init__(self, home: Path, tracking_uri: str | None = None):
+        self.home = Path(home).resolve()
+        self.store = JobStore(self.home)
+        self.tracking_uri = tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+        self.artifact_root = (self.home / "mlartifacts").as_uri()
+
+    def plan(self, job: LoadedJob) -> dict:
+        decision = decide(job.spot, max_runtime_hours=job.job.max_runtime_hours)
+        notes = []
+        if job.job.resources.accelerator or job.job.resources.instance_type or job.job.resources.machine_type:
+            notes.append(self.UNSUPPORTED[Feature.ACCELERATORS])
+        return {"decision": decision, "notes": notes,
+                "command": job.job.entrypoint, "source_dir": str(job.source_dir)}
+
+    def submit(self, job: LoadedJob, *, simulate_interruptions: int = 0) -> JobHandle:
+        spec = job.job
+        decision = self.plan(job)["decision"]
+        if simulate_interruptions and decision.capacity != "spot":
+            raise UserError(f"--simulate-interruptions {simulate_interruptions}: the job runs on on-demand "
+                            f"capacity ({decision.reason}), which is never interrupted; use spot.mode spot or auto.")
+        self.home.mkdir(parents=True, exist_ok=True)
+        record = {
+            "backend": self.NAME, "name": spec.name, "team": spec.team, "entrypoint": spec.entrypoint,
+            "source_dir": str(job.source_dir), "hyperparameters": spec.hyperparameters,
+            "environment": spec.environment, "max_runtime_hours": spec.max_runtime_hours,
+            "spot": job.spot.model_dump(), "capacity": decision.capacity,
+            "decision": {"capacity": decision.capacity, "reason": decision.reason},
+            "register_model": spec.register_model, "simulate_interruptions": simulate_interruptions,
+            "tracking_uri": self.tracking_uri, "artifact_root": self.artifact_root,
+            "state": State.PENDING.value, "interruptions": 0, "submitted_at": time.time(),
+        }
+        if not self.store.create(spec.name, record):
+            return JobHandle(self.NAME, spec.name, spec.name, spec.team, existing=True)
+        runner = subprocess.Popen([sys.executable, "-m", "providers.local.runner", str(self.home), spec.name],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True, cwd=self.home)
+        self.store.update(spec.name, runner_pid=runner.pid)
+        return JobHandle(self.NAME, spec.name, spec.name, spec.team)
+
+    def handle(self, name: str) -> JobHandle:
+        if not self.store.exists(name):
+            names = self.store.names()
+            raise UserError(f"no local job named '{name}'{did_you_mean(name, names)} "
+                            f"Jobs: {', '.join(names) or 'none'} (in {self.store.jobs}).")
+        return JobHandle(self.NAME, name, name, self.store.read(name)["team"])
+
+    def status(self, handle: JobHandle) -> JobStatus:
+        r = self.store.read(handle.name)
+        state = State(r["state"])
+        message = r.get("message", "")
+        if not state.terminal and not pid_alive(r.get("runner_pid")):
+            # The record is written before the runner starts; give a just-submitted job a moment.
+            if time.time() - r.get("submitted_at", 0) > 10:
+                state, message = State.FAILED, "the job's runner process is gone (machine restarted or killed)"
+        billable = r.get("billable_seconds")
+        return JobStatus(state=state, message=message or r.get("decision", {}).get("reason", ""),
+                         capacity=r.get("capacity"), interruptions=r.get("interruptions", 0),
+                         training_seconds=r.get("training_seconds"), billable_seconds=billable,
+                         cost_usd=0.0 if billable is not None else None, model_version=r.get("model_version"),
+                         details={"mlflow_run_id": r.get("mlflow_run_id"), "tracking_uri": r["tracking_uri"]})
+
+    def logs(self, handle: JobHandle) -> Iterator[str]:
+        path = self.store.paths(handle.name).logs
+        if path.exists():
+            yield from path.read_text().splitlines()
+
+    def cancel(self, handle: JobHandle) -> None:
+        r = self.store.read(handle.name)
+        if State(r["state"]).terminal:
+            raise UserError(f"job '{handle.name}' has already ended ({r['state']}); nothing to cancel.")
+        if pid_alive(r.get("runner_pid")):
+            os.kill(r["runner_pid"], signal.SIGTERM)  # the runner stops its child and records 'stopped'
+
+    def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]:
+        handles = [self.handle(n) for n in self.store.names()]
+        return [(h, self.status(h)) for h in handles]
+
+    def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
+        if canary_percent:
+            self.require(Feature.CANARY)
+        self._check_version(model, version)
+        info = serving.serve(self.store.endpoints, endpoint, model, version, self.tracking_uri)
+        return Deployment(endpoint, model, version, info["url"], f"serving {model} v{version} at {info['url']}")
+
+    def _check_version(self, model: str, version: str) -> None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        client = MlflowClient(tracking_uri=self.tracking_uri)
+        try:
+            client.get_model_version(model, version)
+        except MlflowException:
+            names = [m.name for m in client.search_registered_models()]
+            if model in names:
+                versions = sorted(int(v.version) for v in client.search_model_versions(f"name = '{model}'"))
+                raise UserError(f"--version: model '{model}' has no version {version}; versions: "
+                                f"{', '.join(map(str, versions))}.") from None
+            raise UserError(f"model '{model}' is not in the registry ({self.tracking_uri})"
+                            f"{did_you_mean(model, names)} Registered: {', '.join(names) or 'none'}.") from None
+
+    def invoke(self, endpoint: str, payload: dict) -> dict:
+        return serving.invoke(self.store.endpoints, endpoint, payload)
+
+    def stop_endpoint(self, endpoint: str) -> bool:
+        return serving.stop(self.store.endpoints, endpoint)
