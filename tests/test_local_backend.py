@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from providers.base import JobSpot, State
+from providers.base import State
 from providers.local import LocalBackend
 from terraml.jobs import load_job
 
@@ -127,7 +127,7 @@ def test_simulated_interruptions_need_spot(backend, example_spec, tmp_path):
     from terraml.errors import UserError
 
     job = load_job(job_file(tmp_path, "od", mode="on-demand"), example_spec.platform, "local")
-    assert job.spot == JobSpot(mode="on-demand")
+    assert job.spot.mode == "on-demand"
     with pytest.raises(UserError, match="never interrupted"):
         backend.submit(job, simulate_interruptions=1)
 
