@@ -16,7 +16,7 @@ setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[aws,bindings,test]'
+	$(VENV)/bin/pip install -q -e '.[local,aws,bindings,test]'
 	touch $@
 
 # checkov pins an old botocore, so it lives in its own virtual environment.
@@ -30,11 +30,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The main job with no cloud account: synthesize the platform, train the example locally through two
+# simulated spot reclaims, register it in MLflow, serve it, ask it for a prediction, show the cost line.
+demo: export TERRAML_HOME := $(CURDIR)/.terraml-demo
 demo: setup
 	terraml validate examples/platform.yaml
-	terraml stacks examples/platform.yaml
 	terraml synth examples/platform.yaml
-	@echo "With an AWS account and terraform installed: npx cdktn deploy vision-aws"
+	rm -rf "$$TERRAML_HOME"
+	terraml train examples/job.yaml --cloud local --simulate-interruptions 2 --spec examples/platform.yaml
+	terraml deploy image-classifier --version 1 --endpoint classifier --cloud local
+	terraml invoke classifier --cloud local --data @examples/predict.json; status=$$?; \
+	  terraml endpoints stop classifier --cloud local; exit $$status
+	terraml jobs status image-classifier --cloud local
+	@echo "With an AWS account and terraform: npx cdktn deploy vision-aws, then terraml train examples/job.yaml --cloud aws"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -44,6 +52,7 @@ test: setup lint
 
 bench: setup
 	$(VENV)/bin/python scripts/bench_synth.py
+	$(VENV)/bin/python scripts/bench_submit.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache .ruff_cache

@@ -61,12 +61,16 @@ def test_spec_resolution_order(tmp_path, monkeypatch):
     assert resolve_spec_path(str(tmp_path / "arg.yaml")).name == "arg.yaml"
 
 
-def test_help_loads_no_cdktn_or_cloud_sdk():
-    code = ("import sys\nfrom terraml.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('cdktn', 'jsii', 'boto3', 'botocore', 'google.cloud', 'azure', 'mlflow') "
-            "if m in sys.modules]\nprint('HEAVY', heavy)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert "HEAVY []" in result.stdout
+HEAVY = ("cdktn", "jsii", "boto3", "botocore", "google.cloud", "azure", "mlflow", "sagemaker", "moto")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["jobs", "list", "--cloud", "local"], ["jobs", "--help"]])
+def test_light_commands_load_no_cdktn_mlflow_or_cloud_sdk(argv, tmp_path):
+    code = (f"import sys\nfrom terraml.cli import app\ntry:\n    app({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**tool_env(), "TERRAML_HOME": str(tmp_path)})
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
 def test_stacks_lists_skipped_clouds_with_the_reason():

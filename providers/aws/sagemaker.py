@@ -1,0 +1,419 @@
+"""The SageMaker backend: training jobs with managed spot, and blue/green model rollouts on endpoints.
+
+boto3 is imported here and nowhere else in the package; a boto3 session can be injected (tests pass
+one pointed at moto). The team's bucket, role and key come from the spec through terraml.naming:
+the same names the AWS team stack creates.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from providers.aws.training import (
+    TeamEnvironment,
+    job_cost,
+    map_status,
+    on_demand_retry,
+    spot_gave_up,
+    training_request,
+)
+from providers.base import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
+from providers.spot import decide
+from terraml.catalog import Catalog
+from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
+from terraml.naming import AwsNames
+from terraml.regions import botocore_enum
+from terraml.suggest import did_you_mean
+
+FALLBACK_SUFFIX = "-od"
+FRAMEWORK_SCOPE = {"training": "training", "inference": "inference"}
+
+
+def _not_found(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    message = exc.response.get("Error", {}).get("Message", "")
+    return code in ("ResourceNotFound", "ValidationException") and ("not found" in message.lower()
+                                                                     or "could not find" in message.lower()
+                                                                     or code == "ResourceNotFound")
+
+
+@functools.lru_cache(maxsize=256)
+def framework_image(framework: str, version: str, region: str, instance_type: str, scope: str) -> str:
+    """The AWS framework image URI, from the SageMaker SDK's bundled tables (offline). Memoized: the SDK
+    re-reads botocore's endpoint data on every call (tens of milliseconds)."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve(framework=framework, region=region, version=version, instance_type=instance_type,
+                               image_scope=scope)
+
+
+class SageMakerBackend(Backend):
+    NAME = "aws"
+    UNSUPPORTED: dict[Feature, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SageMakerBackend:
+        return cls(settings.platform, settings.catalog, tracking_uri=settings.tracking_uri)
+
+    def __init__(self, platform, catalog: Catalog, *, session: boto3.Session | None = None,
+                 client_factory: Callable[[str, str], object] | None = None,
+                 tracking_uri: str | None = None, team: str | None = None):
+        """``client_factory(service, region)`` replaces boto3 client creation (tests pass stubbed clients)."""
+        self.platform, self.catalog = platform, catalog
+        self.session = session
+        self.client_factory = client_factory
+        self.tracking_uri = tracking_uri
+        self.team_name = team
+        self._clients: dict[tuple[str, str], object] = {}
+        self._account: str | None = None
+
+    # ------------------------------------------------------------ plumbing
+    def use_team(self, team: str) -> None:
+        self.team_name = team
+
+    def _team(self, name: str):
+        team = self.platform.team(name)
+        if team is None or team.clouds.aws is None:
+            raise UserError(f"team '{name}' has no aws environment in the platform spec.")
+        return team
+
+    def client(self, service: str, region: str):
+        key = (service, region)
+        if key not in self._clients:
+            if self.client_factory is not None:
+                self._clients[key] = self.client_factory(service, region)
+            else:
+                session = self.session or boto3.Session()
+                self._clients[key] = session.client(service, region_name=region)
+        return self._clients[key]
+
+    def account_id(self, region: str) -> str:
+        if self._account is None:
+            try:
+                self._account = self.client("sts", region).get_caller_identity()["Account"]
+            except NoCredentialsError:
+                raise CredentialsError("no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+                                       "AWS_SECRET_ACCESS_KEY (or run `aws sso login`).") from None
+        return self._account
+
+    def environment(self, team_name: str) -> TeamEnvironment:
+        team = self._team(team_name)
+        aws = team.clouds.aws
+        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, aws.region)
+        tags = {**self.platform.defaults.tags, "team": team.name, "cost-center": team.cost_center,
+                "environment": self.platform.defaults.environment}
+        return TeamEnvironment(region=aws.region, account_id=self.account_id(aws.region),
+                               bucket=names.artifact_bucket, role_name=names.sagemaker_role,
+                               kms_alias=names.kms_alias, tags=tags)
+
+    # ------------------------------------------------------------ planning
+    def instance_type(self, job: LoadedJob, region: str) -> tuple[str, object]:
+        """The SageMaker training instance type and the EC2 catalog row behind it."""
+        known = botocore_enum("sagemaker", "TrainingInstanceType")
+        r = job.job.resources
+        if r.instance_type:
+            if r.instance_type not in known:
+                raise SpecError([Problem("resources.instance_type", f"'{r.instance_type}' is not a SageMaker "
+                                         f"training instance type{did_you_mean(r.instance_type, known)}")],
+                                str(job.path))
+            return r.instance_type, self.catalog.vm("aws", region, r.instance_type.removeprefix("ml."))
+        if not r.accelerator:
+            return "ml.m5.xlarge", self.catalog.vm("aws", region, "m5.xlarge")
+        rows = sorted((row for row in self.catalog.offers("aws", region, r.accelerator)
+                       if row.accelerator_count == r.accelerator_count and f"ml.{row.instance_type}" in known
+                       and row.on_demand_usd_per_hour is not None), key=lambda row: row.on_demand_usd_per_hour)
+        if not rows:
+            offered = self.catalog.accelerators("aws", region)
+            hint = did_you_mean(r.accelerator, offered) if r.accelerator not in offered else "."
+            raise SpecError([Problem("resources.accelerator",
+                                     f"SageMaker in {region} offers no training instance with "
+                                     f"{r.accelerator_count} x {r.accelerator}{hint} Accelerators there: "
+                                     f"{', '.join(sorted(offered))}.")], str(job.path))
+        return f"ml.{rows[0].instance_type}", rows[0]
+
+    def image(self, job: LoadedJob, region: str, instance_type: str, scope: str = "training") -> str:
+        if job.job.image:
+            return job.job.image
+        fw = job.job.framework
+        try:
+            return framework_image(fw.name, fw.version, region, instance_type, scope)
+        except ValueError as exc:
+            raise SpecError([Problem("framework", f"{fw.name} {fw.version}: {exc}")], str(job.path)) from None
+
+    def training_price(self, region: str, instance_type: str) -> float | None:
+        row = self.catalog.managed_row("aws", region, instance_type, "training job instance-hour")
+        return row.usd_per_hour if row else None
+
+    def plan(self, job: LoadedJob) -> dict:
+        team = self._team(job.job.team)
+        region = team.clouds.aws.region
+        instance_type, row = self.instance_type(job, region)
+        decision = decide(job.spot, max_runtime_hours=job.job.max_runtime_hours,
+                          on_demand_usd_per_hour=row.on_demand_usd_per_hour if row else None,
+                          spot_usd_per_hour=row.spot_usd_per_hour if row else None)
+        env = self.environment(job.job.team)
+        request = training_request(job.job, job.spot, decision, env, instance_type,
+                                   self.image(job, region, instance_type))
+        notes = [f"instance {instance_type}" + (f" ({row.accelerator_count:g} x {row.accelerator})" if row and
+                                                row.accelerator else "")]
+        return {"decision": decision, "request": request, "environment": env, "notes": notes}
+
+    # ------------------------------------------------------------ jobs
+    def _describe(self, region: str, name: str) -> dict | None:
+        try:
+            return self.client("sagemaker", region).describe_training_job(TrainingJobName=name)
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise ProviderError(f"DescribeTrainingJob {name}: {exc}") from None
+
+    def upload_source(self, source_dir: Path, env: TeamEnvironment, job: str) -> int:
+        s3 = self.client("s3", env.region)
+        count = 0
+        for path in sorted(p for p in source_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            key = f"jobs/{job}/code/{path.relative_to(source_dir).as_posix()}"
+            s3.put_object(Bucket=env.bucket, Key=key, Body=path.read_bytes(), ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId=env.kms_alias)
+            count += 1
+        return count
+
+    def submit(self, job: LoadedJob, *, simulate_interruptions: int = 0) -> JobHandle:
+        if simulate_interruptions:
+            raise UserError("--simulate-interruptions works on the local backend; on SageMaker, spot "
+                            "interruptions are real.")
+        plan = self.plan(job)
+        env: TeamEnvironment = plan["environment"]
+        handle = JobHandle(self.NAME, job.job.name, job.job.name, job.job.team)
+        # SageMaker refuses a second job of one name, but terraml checks first so that retries and
+        # look-alike APIs (moto overwrites silently) can never create two.
+        if self._describe(env.region, job.job.name) is not None:
+            return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
+        self.upload_source(job.source_dir, env, job.job.name)
+        try:
+            self.client("sagemaker", env.region).create_training_job(**plan["request"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceInUse":
+                return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
+            raise ProviderError(f"CreateTrainingJob {job.job.name}: {exc}") from None
+        return handle
+
+    def handle(self, name: str) -> JobHandle:
+        team = self.team_name or self._team_of_job(name)
+        if self._describe(self._team(team).clouds.aws.region, name) is None:
+            raise UserError(f"no SageMaker training job named '{name}' for team {team}.")
+        return JobHandle(self.NAME, name, name, team)
+
+    def _team_of_job(self, name: str) -> str:
+        teams = [t.name for t in self.platform.teams if t.clouds.aws is not None]
+        if len(teams) == 1:
+            return teams[0]
+        for team in teams:
+            if self._describe(self._team(team).clouds.aws.region, name) is not None:
+                return team
+        raise UserError(f"no SageMaker training job named '{name}' in the regions of teams {', '.join(teams)}; "
+                        "pass --team.")
+
+    def status(self, handle: JobHandle) -> JobStatus:
+        region = self._team(handle.team).clouds.aws.region
+        describe = self._describe(region, handle.name)
+        if describe is None:
+            raise UserError(f"no SageMaker training job named '{handle.name}'.")
+        tags = self._tags(region, describe)
+        fallback_name = handle.name + FALLBACK_SUFFIX
+        if tags.get("terraml:spot-mode") == "auto" and describe["TrainingJobStatus"] == "Failed" \
+                and spot_gave_up(describe):
+            retry = self._describe(region, fallback_name)
+            if retry is None:
+                request = on_demand_retry(describe, fallback_name)
+                request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(
+                    {**tags, "terraml:capacity": "on-demand", "terraml:fallback-of": handle.name}.items())]
+                self.client("sagemaker", region).create_training_job(**request)
+                retry = self._describe(region, fallback_name) or {"TrainingJobStatus": "InProgress",
+                                                                   "SecondaryStatus": "Starting"}
+            inner = self._status_of(region, retry, "on-demand")
+            return JobStatus(**{**inner.__dict__, "message": f"spot gave up ({describe.get('FailureReason', '')}); "
+                                                               f"continuing on on-demand as {fallback_name}: "
+                                                               f"{inner.message}"})
+        status = self._status_of(region, describe, "spot" if describe.get("EnableManagedSpotTraining")
+                                 else "on-demand")
+        if status.state == State.COMPLETED and "terraml:register-model-version" not in tags:
+            version = self._register(region, describe)
+            if version:
+                status = JobStatus(**{**status.__dict__, "model_version": version})
+        return status
+
+    def _status_of(self, region: str, describe: dict, capacity: str) -> JobStatus:
+        state = map_status(describe["TrainingJobStatus"], describe.get("SecondaryStatus"))
+        instance = describe.get("ResourceConfig", {}).get("InstanceType", "")
+        cost = job_cost(describe, self.training_price(region, instance))
+        interruptions = sum(1 for t in describe.get("SecondaryStatusTransitions", [])
+                            if t.get("Status") == "Interrupted")
+        message = describe.get("FailureReason") or describe.get("SecondaryStatus", "")
+        return JobStatus(state=state, message=message, capacity=capacity, interruptions=interruptions,
+                         training_seconds=cost.training_seconds, billable_seconds=cost.billable_seconds,
+                         cost_usd=cost.usd, savings_percent=cost.savings_percent,
+                         details={"cost_note": cost.note, "instance_type": instance,
+                                  "model_artifacts": describe.get("ModelArtifacts", {}).get("S3ModelArtifacts")})
+
+    def _tags(self, region: str, describe: dict) -> dict[str, str]:
+        arn = describe.get("TrainingJobArn")
+        if not arn:
+            return {}
+        tags = self.client("sagemaker", region).list_tags(ResourceArn=arn).get("Tags", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def _register(self, region: str, describe: dict) -> str | None:
+        """Register the finished job's model in the MLflow registry, once (the version is tagged on the job)."""
+        tags = self._tags(region, describe)
+        model = tags.get("terraml:register-model")
+        if not model or not self.tracking_uri or tags.get("terraml:register-model-version"):
+            return None
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.tracking_uri)
+        try:
+            client.get_registered_model(model)
+        except Exception:  # noqa: BLE001 - MlflowException when missing: create it
+            client.create_registered_model(model)
+        image = describe["AlgorithmSpecification"]["TrainingImage"].replace("-training:", "-inference:")
+        version = client.create_model_version(
+            model, source=describe["ModelArtifacts"]["S3ModelArtifacts"],
+            tags={"terraml.image": image, "terraml.training_job": describe["TrainingJobName"],
+                  "terraml.team": tags.get("team", "")}).version
+        self.client("sagemaker", region).add_tags(ResourceArn=describe["TrainingJobArn"], Tags=[
+            {"Key": "terraml:register-model-version", "Value": str(version)}])
+        return str(version)
+
+    def logs(self, handle: JobHandle) -> Iterator[str]:
+        region = self._team(handle.team).clouds.aws.region
+        logs = self.client("logs", region)
+        group = "/aws/sagemaker/TrainingJobs"
+        try:
+            streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{handle.name}/")
+        except ClientError:
+            return
+        for stream in streams.get("logStreams", []):
+            events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
+                                         startFromHead=True)
+            for event in events.get("events", []):
+                yield event["message"]
+
+    def cancel(self, handle: JobHandle) -> None:
+        region = self._team(handle.team).clouds.aws.region
+        try:
+            self.client("sagemaker", region).stop_training_job(TrainingJobName=handle.name)
+        except ClientError as exc:
+            raise ProviderError(f"StopTrainingJob {handle.name}: {exc}") from None
+
+    def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]:
+        out = []
+        for team in (t for t in self.platform.teams if t.clouds.aws is not None):
+            if self.team_name and team.name != self.team_name:
+                continue
+            sm = self.client("sagemaker", team.clouds.aws.region)
+            for summary in sm.list_training_jobs(MaxResults=100).get("TrainingJobSummaries", []):
+                handle = JobHandle(self.NAME, summary["TrainingJobName"], summary["TrainingJobName"], team.name)
+                state = map_status(summary["TrainingJobStatus"], summary.get("SecondaryStatus"))
+                out.append((handle, JobStatus(state=state)))
+        return out
+
+    # ------------------------------------------------------------ deployment
+    def _endpoint_spec(self, endpoint: str):
+        found = [(t, ep) for t in self.platform.teams if t.clouds.aws is not None
+                 for ep in t.clouds.aws.endpoints if ep.name == endpoint and
+                 (self.team_name is None or t.name == self.team_name)]
+        if len(found) != 1:
+            names = [ep.name for t in self.platform.teams if t.clouds.aws for ep in t.clouds.aws.endpoints]
+            if not found:
+                raise UserError(f"--endpoint: '{endpoint}' is not an AWS endpoint in the platform spec"
+                                f"{did_you_mean(endpoint, names)} Endpoints: {', '.join(names) or 'none'}.")
+            raise UserError(f"--endpoint: '{endpoint}' belongs to several teams; pass --team.")
+        return found[0]
+
+    def deployment_requests(self, model: str, version: str, endpoint: str, canary_percent: int | None,
+                            source: str, image: str) -> dict:
+        """CreateModel, CreateEndpointConfig and UpdateEndpoint bodies for a blue/green rollout."""
+        team, ep = self._endpoint_spec(endpoint)
+        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, team.clouds.aws.region)
+        env = self.environment(team.name)
+        endpoint_name = names.endpoint(endpoint)
+        config_name = f"{endpoint_name}-{model}-v{version}"[:63].rstrip("-")
+        routing = ({"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary_percent},
+                    "WaitIntervalInSeconds": 600} if canary_percent else {"Type": "ALL_AT_ONCE",
+                                                                           "WaitIntervalInSeconds": 300})
+        return {
+            "create_model": {"ModelName": config_name, "ExecutionRoleArn": env.role_arn,
+                             "PrimaryContainer": {"Image": image, "ModelDataUrl": source},
+                             "Tags": [{"Key": k, "Value": v} for k, v in sorted(env.tags.items())]},
+            "create_endpoint_config": {
+                "EndpointConfigName": config_name, "KmsKeyId": env.kms_alias,
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": config_name,
+                                        "InitialInstanceCount": ep.min_replicas, "InstanceType": ep.instance_type}],
+                "Tags": [{"Key": k, "Value": v} for k, v in sorted(env.tags.items())]},
+            "update_endpoint": {
+                "EndpointName": endpoint_name, "EndpointConfigName": config_name,
+                # Keep the instance count that autoscaling chose; only the model changes.
+                "RetainAllVariantProperties": True,
+                "DeploymentConfig": {
+                    "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing,
+                                              "TerminationWaitInSeconds": 300,
+                                              "MaximumExecutionTimeoutInSeconds": 3600},
+                    "AutoRollbackConfiguration": {"Alarms": [
+                        {"AlarmName": names.endpoint_alarm(endpoint, "5xx")},
+                        {"AlarmName": names.endpoint_alarm(endpoint, "latency")}]}}},
+            "region": env.region,
+        }
+
+    def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
+        if not self.tracking_uri:
+            raise UserError("deploying on aws reads the model version from the MLflow registry; set "
+                            "--tracking-uri or MLFLOW_TRACKING_URI.")
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        try:
+            mv = MlflowClient(tracking_uri=self.tracking_uri).get_model_version(model, version)
+        except MlflowException:
+            raise UserError(f"model '{model}' version {version} is not in the registry at {self.tracking_uri}.") \
+                from None
+        image = (mv.tags or {}).get("terraml.image")
+        if not image or not mv.source.startswith("s3://"):
+            raise UserError(f"{model} v{version} was not trained on SageMaker (source {mv.source}); deploy it "
+                            "with --cloud local, or train it with --cloud aws.")
+        reqs = self.deployment_requests(model, version, endpoint, canary_percent, mv.source, image)
+        sm = self.client("sagemaker", reqs["region"])
+        try:
+            sm.describe_endpoint(EndpointName=reqs["update_endpoint"]["EndpointName"])
+        except ClientError:
+            team, _ = self._endpoint_spec(endpoint)
+            raise UserError(f"endpoint {reqs['update_endpoint']['EndpointName']} does not exist yet; deploy the "
+                            f"team stack first: npx cdktn deploy {team.name}-aws") from None
+        for call in ("create_model", "create_endpoint_config"):
+            try:
+                getattr(sm, call)(**reqs[call])
+            except ClientError as exc:
+                if "already exist" not in str(exc).lower():
+                    raise ProviderError(f"{call}: {exc}") from None
+        sm.update_endpoint(**reqs["update_endpoint"])
+        how = f"canary {canary_percent}% first" if canary_percent else "all at once"
+        return Deployment(endpoint, model, version, None,
+                          f"rolling out {model} v{version} to {reqs['update_endpoint']['EndpointName']} ({how}, "
+                          "rolls back on the endpoint's 5xx or latency alarm)")
+
+    def invoke(self, endpoint: str, payload: dict) -> dict:
+        import json
+
+        team, _ = self._endpoint_spec(endpoint)
+        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, team.clouds.aws.region)
+        runtime = self.client("sagemaker-runtime", team.clouds.aws.region)
+        body = runtime.invoke_endpoint(EndpointName=names.endpoint(endpoint), ContentType="application/json",
+                                       Body=json.dumps(payload))["Body"].read()
+        try:
+            return json.loads(body)
+        except ValueError:
+            return {"raw": body.decode(errors="replace")}
