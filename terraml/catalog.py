@@ -21,6 +21,7 @@ VM_COLUMNS = (
     "on_demand_usd_per_hour", "spot_usd_per_hour", "source", "as_of",
 )
 MANAGED_COLUMNS = ("cloud", "service", "region", "instance_type", "usage", "usd_per_hour", "source", "as_of")
+FIXED_COLUMNS = ("key", "cloud", "item", "unit", "usd", "region", "source", "as_of")
 CLOUDS = ("aws", "gcp", "azure")
 # Catalog rows that price a component, not something a user can ask for by name.
 _NOT_ORDERABLE = {"gpu-only"}
@@ -80,20 +81,36 @@ def _rows(path: Path, columns: tuple[str, ...]):
         yield from enumerate(reader, start=2)
 
 
+@dataclass(frozen=True)
+class FixedFee:
+    key: str
+    cloud: str
+    item: str
+    unit: str
+    usd: float
+    region: str
+    source: str
+    as_of: str
+
+
 class Catalog:
     """Indexed price rows. Build it with :func:`load_catalog`."""
 
-    def __init__(self, vms: list[VmRow], managed: list[ManagedRow]):
+    def __init__(self, vms: list[VmRow], managed: list[ManagedRow], fees: list[FixedFee] | None = None):
         self.vms = vms
         self.managed = managed
+        self.fees = {f.key: f for f in fees or []}
         self._vm = {(r.cloud, r.region, r.instance_type): r for r in vms}
         self._by_accel: dict[tuple[str, str, str], list[VmRow]] = defaultdict(list)
         self._types: dict[str, set[str]] = defaultdict(set)
         self._regions: dict[str, set[str]] = defaultdict(set)
         self._accels: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._attached: dict[tuple[str, str, str, float], VmRow] = {}
         for r in vms:
             self._regions[r.cloud].add(r.region)
             if r.instance_type in _NOT_ORDERABLE:
+                if r.accelerator and r.accelerator_count:
+                    self._attached[(r.cloud, r.region, r.accelerator, r.accelerator_count)] = r
                 continue
             self._types[r.cloud].add(r.instance_type)
             if r.accelerator:
@@ -123,6 +140,10 @@ class Catalog:
         """Instance types in a region carrying this accelerator (any count)."""
         return self._by_accel.get((cloud, region, accelerator), [])
 
+    def attached_gpus(self, cloud: str, region: str, accelerator: str, count: float) -> VmRow | None:
+        """The price of GPUs attached to a host VM (GCP N1 + T4/V100/P100/P4), without the host."""
+        return self._attached.get((cloud, region, accelerator, count))
+
     def cheapest(self, cloud: str, region: str, accelerator: str, count: int) -> VmRow | None:
         """The cheapest on-demand type with exactly ``count`` of ``accelerator`` per node."""
         fits = [
@@ -138,6 +159,9 @@ class Catalog:
 
     def managed_types(self, cloud: str) -> set[str]:
         return self._managed_types[cloud]
+
+    def fee(self, key: str) -> FixedFee | None:
+        return self.fees.get(key)
 
 
 def _load_vms(path: Path) -> list[VmRow]:
@@ -171,6 +195,25 @@ def _load_managed(path: Path) -> list[ManagedRow]:
     return rows
 
 
+def _load_fees(path: Path) -> list[FixedFee]:
+    """Keyed rows are prices the estimator uses; rows without a key are reference notes."""
+    fees = []
+    for line, r in _rows(path, FIXED_COLUMNS):
+        if not r["key"]:
+            continue
+        try:
+            usd = float(r["usd"])
+        except ValueError:
+            raise CatalogError(f"{path.name}:{line}: column 'usd' must be a number for key {r['key']!r}, "
+                               f"got {r['usd']!r}") from None
+        if usd < 0 and not r["key"].endswith(".credit"):
+            raise CatalogError(f"{path.name}:{line}: column 'usd' is negative ({r['usd']}) for {r['key']!r}; "
+                               "only keys ending in '.credit' may be negative")
+        fees.append(FixedFee(r["key"], r["cloud"], r["item"], r["unit"], usd, r["region"], r["source"], r["as_of"]))
+    return fees
+
+
 @cache
 def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
-    return Catalog(_load_vms(data_dir / "vm_prices.csv"), _load_managed(data_dir / "managed_ml_prices.csv"))
+    return Catalog(_load_vms(data_dir / "vm_prices.csv"), _load_managed(data_dir / "managed_ml_prices.csv"),
+                   _load_fees(data_dir / "fixed_fees.csv"))

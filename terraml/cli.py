@@ -114,9 +114,11 @@ def catalog_gpus(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
 
 
 def _register_job_commands() -> None:
+    from terraml.cost_cli import register as register_cost
     from terraml.jobs_cli import register
 
     register(app, out, err)
+    register_cost(app, out, err)
 
 
 _register_job_commands()

@@ -57,6 +57,10 @@ def show_plan(out, job, plan: dict) -> None:
                   if d.checkpointing else "not needed")
     for note in plan.get("notes", []):
         table.add_row("note", note)
+    estimate = plan.get("estimate")
+    if estimate is not None:
+        table.add_row("cost", f"expected ${estimate.expected_usd:,.2f}, worst case ${estimate.worst_usd:,.2f}")
+        table.add_row("", estimate.explain)
     out.print(table)
 
 
@@ -76,6 +80,15 @@ def follow(out, backend, handle, poll_s: float = 0.5):
             if status.state.terminal:
                 return status
             time.sleep(poll_s)
+
+
+def remember_cost(backend, handle, status, home: str | None) -> None:
+    """Cloud jobs' billed cost goes into the terraml home once they end, for `terraml cost report`."""
+    if backend.NAME != "local" and status.state.terminal:
+        from terraml.cost.ledger import record_cloud_job
+
+        record_cloud_job(Path(home or os.environ.get(HOME_ENV) or ".terraml"), backend.NAME, handle.name,
+                         handle.team, status)
 
 
 def cost_line(status) -> str:
@@ -126,6 +139,7 @@ def register(app: typer.Typer, out, err) -> None:
         status = follow(out, backend, handle)
         out.print(f"[bold]{handle.name}: {status.state.value}[/bold] {status.message}", highlight=False)
         out.print(cost_line(status), highlight=False)
+        remember_cost(backend, handle, status, home)
         if status.state.value != "completed":
             raise typer.Exit(1)
 
@@ -145,9 +159,11 @@ def register(app: typer.Typer, out, err) -> None:
                     tracking_uri: TrackingOpt = None):
         """One job's state, capacity and cost."""
         backend = backend_for(cloud, spec, home, tracking_uri)
-        status = backend.status(backend.handle(name))
+        handle = backend.handle(name)
+        status = backend.status(handle)
         out.print(f"{name}: {status.state.value} {status.message}", highlight=False)
         out.print(cost_line(status), highlight=False)
+        remember_cost(backend, handle, status, home)
 
     @jobs_app.command("logs")
     def jobs_logs(name: str, cloud: CloudOpt = "local", spec: SpecOpt = None, home: HomeOpt = None,

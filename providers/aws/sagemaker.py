@@ -161,7 +161,29 @@ class SageMakerBackend(Backend):
                                    self.image(job, region, instance_type))
         notes = [f"instance {instance_type}" + (f" ({row.accelerator_count:g} x {row.accelerator})" if row and
                                                 row.accelerator else "")]
-        return {"decision": decision, "request": request, "environment": env, "notes": notes}
+        return {"decision": decision, "request": request, "environment": env, "notes": notes,
+                "estimate": self.estimate(job, region, instance_type, row, decision)}
+
+    def estimate(self, job: LoadedJob, region: str, instance_type: str, row, decision):
+        """Expected and worst-case cost of the job under its spot policy (None when nothing prices it)."""
+        from terraml.cost.jobs import job_estimate
+
+        on_demand = self.training_price(region, instance_type)
+        note = f"SageMaker training price for {instance_type} (managed_ml_prices.csv)"
+        if on_demand is None and row is not None and row.on_demand_usd_per_hour is not None:
+            on_demand, note = row.on_demand_usd_per_hour, (f"no SageMaker training price for {instance_type}: "
+                                                           f"the EC2 price of {row.instance_type} (SageMaker adds a "
+                                                           "premium, so this is low)")
+        if on_demand is None:
+            return None
+        spot = None
+        if row is not None and row.spot_usd_per_hour is not None and row.on_demand_usd_per_hour:
+            ratio = row.spot_usd_per_hour / row.on_demand_usd_per_hour
+            spot = on_demand * ratio
+            note += f"; spot assumed at the EC2 spot/on-demand ratio of {row.instance_type} ({ratio:.0%})"
+        return job_estimate(mode=job.spot.mode, first_capacity=decision.capacity, hours=job.job.max_runtime_hours,
+                            instances=job.job.resources.instance_count, on_demand_usd_per_hour=on_demand,
+                            spot_usd_per_hour=spot, price_note=note)
 
     # ------------------------------------------------------------ jobs
     def _describe(self, region: str, name: str) -> dict | None:

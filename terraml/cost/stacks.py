@@ -1,0 +1,76 @@
+"""Read synthesized stacks (plain Terraform JSON) and what a pricer needs to know about each resource."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from terraml.errors import UserError
+
+TOP_LEVEL = {"resource", "data", "provider", "terraform", "variable", "output", "locals", "module", "//",
+             "check", "import", "moved", "removed", "ephemeral"}
+REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_\-]+)\.([a-z0-9_]+)\}$")
+
+
+@dataclass(frozen=True)
+class StackDoc:
+    name: str
+    path: Path
+    doc: dict
+
+    def resources(self):
+        for rtype, named in (self.doc.get("resource") or {}).items():
+            for name, block in named.items():
+                yield rtype, name, block
+
+    def block(self, rtype: str, name: str) -> dict | None:
+        return (self.doc.get("resource") or {}).get(rtype, {}).get(name)
+
+    def resolve(self, value) -> tuple[str, str, dict] | None:
+        """The resource a '${type.name.attr}' reference points at, with that block."""
+        match = REFERENCE.match(value) if isinstance(value, str) else None
+        if not match:
+            return None
+        rtype, name, _ = match.groups()
+        block = self.block(rtype, name)
+        return (rtype, name, block) if block is not None else None
+
+    def provider_region(self, provider: str) -> str | None:
+        configs = (self.doc.get("provider") or {}).get(provider) or []
+        configs = configs if isinstance(configs, list) else [configs]
+        return next((c.get("region") for c in configs if isinstance(c, dict) and c.get("region")), None)
+
+
+def read_stack_file(path: Path, name: str) -> StackDoc:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read it ({exc}).") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not Terraform JSON: invalid JSON at line {exc.lineno} column {exc.colno} "
+                        f"({exc.msg}). Synthesize it again with `terraml synth`.") from None
+    if not isinstance(doc, dict):
+        raise UserError(f"{path}: not Terraform JSON: the top level must be an object, got {type(doc).__name__}.")
+    unknown = sorted(set(doc) - TOP_LEVEL)
+    if unknown:
+        raise UserError(f"{path}: not Terraform JSON: unexpected top-level key '{unknown[0]}'; allowed: "
+                        f"{', '.join(sorted(TOP_LEVEL - {'//'}))}.")
+    resources = doc.get("resource", {})
+    if not isinstance(resources, dict) or not all(isinstance(v, dict) for v in resources.values()):
+        raise UserError(f"{path}: not Terraform JSON: 'resource' must map resource types to named blocks.")
+    return StackDoc(name, path, doc)
+
+
+def read_stacks(folder: str | Path) -> list[StackDoc]:
+    """Every stack under a cdktf.out folder (stacks/*/cdk.tf.json), or a single stack folder or file."""
+    root = Path(folder)
+    if root.is_file():
+        return [read_stack_file(root, root.parent.name)]
+    candidates = sorted(root.glob("stacks/*/cdk.tf.json")) or sorted(root.glob("*.tf.json"))
+    if not candidates:
+        raise UserError(f"{root}: no stacks found (expected stacks/*/cdk.tf.json or *.tf.json); run "
+                        "`terraml synth` first, or pass the cdktf.out folder.")
+    return [read_stack_file(p, p.parent.name if p.name == "cdk.tf.json" else p.name.removesuffix(".tf.json"))
+            for p in candidates]
