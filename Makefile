@@ -9,9 +9,16 @@ export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_NODE := $(NODE_BIN)/node
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: setup demo test lint bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+.PHONY: setup demo test lint bench clean chromium
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed chromium
+
+# The HTML cost report is checked in a real headless Chromium (Debian's package).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +49,8 @@ demo: setup
 	terraml invoke classifier --cloud local --data @examples/predict.json; status=$$?; \
 	  terraml endpoints stop classifier --cloud local; exit $$status
 	terraml jobs status image-classifier --cloud local
+	terraml cost report --spec examples/platform.yaml
+	terraml cost report --spec examples/platform.yaml --format html --output cdktf.out/cost-report.html
 	@echo "With an AWS account and terraform: npx cdktn deploy vision-aws, then terraml train examples/job.yaml --cloud aws"
 
 lint: $(VENV)/.installed

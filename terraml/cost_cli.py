@@ -97,7 +97,7 @@ def register(app: typer.Typer, out, err) -> None:
             write_text_atomic(Path(output), text)
             out.print(f"wrote {output}")
         else:
-            out.out(text, highlight=False)
+            out.out(text, highlight=False, end="")
 
     @cost_app.command("diff")
     def cost_diff(old: Annotated[str, typer.Argument(help="cdktf.out before the change.")],
@@ -111,7 +111,7 @@ def register(app: typer.Typer, out, err) -> None:
 
         changes = d.diff(estimate_dir(old, usage), estimate_dir(new, usage))
         if format == "markdown":
-            out.out(d.to_markdown(changes), highlight=False)
+            out.out(d.to_markdown(changes), highlight=False, end="")
         elif format == "json":
             out.out(json.dumps(d.to_dicts(changes), indent=2), highlight=False)
         elif format == "table":
