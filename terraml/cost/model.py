@@ -31,7 +31,7 @@ class Usage(BaseModel):
         return self.overrides.get(address, {}).get(name, default)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses pay a setattr per field, and estimates make 10,000s
 class Line:
     stack: str
     team: str

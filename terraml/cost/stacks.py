@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from terraml.errors import UserError
@@ -19,6 +20,16 @@ class StackDoc:
     name: str
     path: Path
     doc: dict
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, key: str, build: Callable[[], object]):
+        """An index over this stack, built once (pricers look things up; they never rescan the stack)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def of_type(self, rtype: str) -> dict:
+        return (self.doc.get("resource") or {}).get(rtype, {})
 
     def resources(self):
         for rtype, named in (self.doc.get("resource") or {}).items():
@@ -38,6 +49,9 @@ class StackDoc:
         return (rtype, name, block) if block is not None else None
 
     def provider_region(self, provider: str) -> str | None:
+        return self.memo(f"region.{provider}", lambda: self._provider_region(provider))
+
+    def _provider_region(self, provider: str) -> str | None:
         configs = (self.doc.get("provider") or {}).get(provider) or []
         configs = configs if isinstance(configs, list) else [configs]
         return next((c.get("region") for c in configs if isinstance(c, dict) and c.get("region")), None)

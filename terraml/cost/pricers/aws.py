@@ -52,12 +52,10 @@ def _spot_sibling(r: Resource) -> dict | None:
     pool = (r.block.get("labels") or {}).get("terraml.io/pool")
     if not pool or r.block.get("capacity_type") == "SPOT":
         return None
-    for rtype, _, block in r.stack.resources():
-        if rtype == "aws_eks_node_group" and block.get("capacity_type") == "SPOT" \
-                and (block.get("labels") or {}).get("terraml.io/pool") == pool \
-                and block.get("cluster_name") == r.block.get("cluster_name"):
-            return block
-    return None
+    spot_groups = r.stack.memo("aws.spot_groups", lambda: {
+        (b.get("cluster_name"), (b.get("labels") or {}).get("terraml.io/pool")): b
+        for b in r.stack.of_type("aws_eks_node_group").values() if b.get("capacity_type") == "SPOT"})
+    return spot_groups.get((r.block.get("cluster_name"), pool))
 
 
 def eks_node_group(r: Resource) -> list[Line]:
@@ -112,11 +110,11 @@ def vpc_endpoint(r: Resource) -> list[Line]:
 
 
 def _autoscaling_range(r: Resource, endpoint_name: str) -> tuple[int, int] | None:
-    for rtype, _, block in r.stack.resources():
-        if rtype == "aws_appautoscaling_target" and str(block.get("resource_id", "")).startswith(
-                f"endpoint/{endpoint_name}/"):
-            return block.get("min_capacity", 1), block.get("max_capacity", 1)
-    return None
+    targets = r.stack.memo("aws.endpoint_scaling", lambda: {
+        str(b.get("resource_id", "")).split("/")[1]: (b.get("min_capacity", 1), b.get("max_capacity", 1))
+        for b in r.stack.of_type("aws_appautoscaling_target").values()
+        if str(b.get("resource_id", "")).startswith("endpoint/")})
+    return targets.get(endpoint_name)
 
 
 def sagemaker_endpoint(r: Resource) -> list[Line]:

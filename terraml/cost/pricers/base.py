@@ -11,7 +11,7 @@ from terraml.cost.model import FREE, PRICED, UNPRICED, Line, Usage
 from terraml.cost.stacks import StackDoc
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Resource:
     stack: StackDoc
     rtype: str

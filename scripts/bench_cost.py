@@ -1,0 +1,89 @@
+"""Benchmark: estimating a generated set of stacks with 10,000 resources vs only parsing the same JSON.
+
+The stacks are built from the example's synthesized stacks (their real resource mix: node groups, NAT
+gateways, endpoints with autoscaling targets, buckets, free and unpriced types), copied with fresh names
+until the count is reached, plus GKE and AKS spot pools. Medians of --runs runs each, interleaved, in one
+process. Target (issue 4): ratio <= 3; price lookups are dictionary hits, never scans of the catalog.
+
+    python scripts/bench_cost.py [--resources 10000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def generate(folder: Path, total: int) -> int:
+    subprocess.run([sys.executable, "-m", "terraml.cli", "synth", str(ROOT / "examples" / "platform.yaml"),
+                    "--outdir", str(folder / "seed")], check=True, capture_output=True)
+    seeds = [json.loads(p.read_text()) for p in sorted((folder / "seed" / "stacks").glob("*/cdk.tf.json"))]
+    extra = {"google_container_node_pool": {"gpu": {"location": "us-central1", "node_locations": ["us-central1-a"],
+                                                    "autoscaling": [{"min_node_count": 0, "max_node_count": 4}],
+                                                    "node_config": [{"machine_type": "a2-highgpu-1g",
+                                                                     "spot": True}]}},
+             "azurerm_kubernetes_cluster_node_pool": {"gpu": {"location": "eastus", "priority": "Spot",
+                                                              "vm_size": "Standard_NC24ads_A100_v4",
+                                                              "node_count": 2}}}
+    count, i = 0, 0
+    while count < total:
+        doc = copy.deepcopy(seeds[i % len(seeds)])
+        doc["resource"] = {**doc["resource"], **copy.deepcopy(extra)}
+        name = f"team{i:04d}-aws"
+        path = folder / "cdktf.out" / "stacks" / name / "cdk.tf.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+        count += sum(len(v) for v in doc["resource"].values())
+        i += 1
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    from terraml.catalog import load_catalog
+    from terraml.cost.estimate import estimate
+    from terraml.cost.stacks import read_stacks
+
+    load_catalog()  # loaded once per process in real use too; not part of either side
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        count = generate(folder, args.resources)
+        files = sorted((folder / "cdktf.out" / "stacks").glob("*/cdk.tf.json"))
+
+        def parse_only():
+            return [json.loads(p.read_text()) for p in files]
+
+        def full():
+            return estimate(read_stacks(folder / "cdktf.out"), load_catalog())
+
+        times: dict[str, list[float]] = {"parse": [], "estimate": []}
+        result = None
+        for _ in range(args.runs):
+            for label, fn in (("parse", parse_only), ("estimate", full)):
+                start = time.perf_counter()
+                out = fn()
+                times[label].append(time.perf_counter() - start)
+                result = out if label == "estimate" else result
+    parse, est = statistics.median(times["parse"]), statistics.median(times["estimate"])
+    statuses = {s: sum(1 for x in result.lines if x.status == s) for s in ("priced", "free", "unpriced")}
+    print(f"{count} resources in {len(files)} stacks -> {len(result.lines)} lines {statuses}; runs: {args.runs}")
+    print(f"parse only : {parse * 1000:8.1f} ms median")
+    print(f"estimate   : {est * 1000:8.1f} ms median")
+    print(f"ratio {est / parse:.2f} (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()
