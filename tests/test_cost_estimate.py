@@ -181,6 +181,20 @@ def test_bad_stack_files_name_the_file(tmp_path, content, message):
     assert str(path) in str(info.value) and message in str(info.value)
 
 
+def test_unknown_region_names_the_file_and_field(tmp_path):
+    s = stack(tmp_path, "x-aws", {"aws_eks_cluster": {"c": {}}}, provider={"aws": [{"region": "us-east-9"}]})
+    with pytest.raises(UserError) as info:
+        estimate([s], load_catalog())
+    assert f"{s.path}: provider.aws[0].region: 'us-east-9' is not a aws region; did you mean" in str(info.value)
+
+
+def test_a_real_region_without_prices_is_reported_per_resource(tmp_path):
+    s = stack(tmp_path, "x-aws", {"aws_eks_node_group": {"n": {"instance_types": ["g5.xlarge"], "scaling_config": {
+        "min_size": 0, "max_size": 1}}}}, provider={"aws": [{"region": "ap-south-1"}]})
+    [line] = estimate([s], load_catalog()).lines
+    assert line.status == UNPRICED and "no price for g5.xlarge in ap-south-1" in line.reason
+
+
 def test_no_stacks_says_to_synth(tmp_path):
     with pytest.raises(UserError, match="run `terraml synth` first"):
         read_stacks(tmp_path)

@@ -11,6 +11,7 @@ from terraml.cost.model import Estimate, Line, Usage
 from terraml.cost.pricers import CLOUD_OF_PREFIX, PRICERS, Resource
 from terraml.cost.pricers.gcp import region_of
 from terraml.cost.stacks import StackDoc
+from terraml.errors import UserError
 
 ON_CLUSTER = {"helm_release", "kubernetes_manifest", "kubernetes_config_map_v1", "kubernetes_namespace_v1"}
 CLOUD_SUFFIXES = ("aws", "gcp", "azure")
@@ -36,10 +37,29 @@ def region_for(stack: StackDoc, cloud: str, block: dict) -> str:
     return location or "unknown"
 
 
+PROVIDER_CLOUD = {"aws": "aws", "google": "gcp"}
+
+
+def check_regions(stack: StackDoc, catalog: Catalog) -> None:
+    """A provider region no cloud has is an input error, named with its file and field."""
+    from terraml.regions import known_regions, looks_like_region
+    from terraml.suggest import did_you_mean
+
+    for provider, cloud in PROVIDER_CLOUD.items():
+        region = stack.provider_region(provider)
+        if region is None or region in catalog.regions(cloud) or region.startswith("${"):
+            continue
+        known = known_regions(cloud)
+        if region not in known and not (cloud == "gcp" and looks_like_region(cloud, region)):
+            raise UserError(f"{stack.path}: provider.{provider}[0].region: '{region}' is not a {cloud} region"
+                            f"{did_you_mean(region, known)}")
+
+
 def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = None) -> Estimate:
     usage = usage or Usage()
     result = Estimate(stacks=[s.name for s in stacks])
     for stack in stacks:
+        check_regions(stack, catalog)
         for rtype, name, block in stack.resources():
             result.lines.extend(price_resource(stack, rtype, name, block, catalog, usage))
     return result

@@ -92,15 +92,12 @@ def nat_gateway(r: Resource) -> list[Line]:
 
 
 def s3_bucket(r: Resource) -> list[Line]:
-    gb = r.usage.for_resource(r.usage_key, "storage_gb", r.usage.bucket_storage_gb)
-    return r.fee("aws.s3.standard_storage", "storage", gb, "GB-months",
-                 f"assumes {gb:g} GB in S3 Standard (usage: bucket_storage_gb); requests not priced")
+    return r.storage("aws.s3.standard_storage", "storage", "bucket_storage_gb", "in S3 Standard",
+                     "requests not priced")
 
 
 def ecr_repository(r: Resource) -> list[Line]:
-    gb = r.usage.for_resource(r.usage_key, "storage_gb", r.usage.registry_storage_gb)
-    return r.fee("aws.ecr.storage", "image storage", gb, "GB-months",
-                 f"assumes {gb:g} GB of images (usage: registry_storage_gb)")
+    return r.storage("aws.ecr.storage", "image storage", "registry_storage_gb", "of images")
 
 
 def vpc_endpoint(r: Resource) -> list[Line]:

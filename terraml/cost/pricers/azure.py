@@ -53,9 +53,7 @@ def container_registry(r: Resource) -> list[Line]:
 
 
 def storage_account(r: Resource) -> list[Line]:
-    gb = r.usage.for_resource(r.usage_key, "storage_gb", r.usage.bucket_storage_gb)
-    return r.fee("azure.blob.hot_storage", "blob storage", gb, "GB-months",
-                 f"assumes {gb:g} GB in the Hot tier, LRS (usage: bucket_storage_gb)")
+    return r.storage("azure.blob.hot_storage", "blob storage", "bucket_storage_gb", "in the Hot tier, LRS")
 
 
 FREE = {t: "resource groups, networks and identities carry no charge" for t in (

@@ -70,6 +70,12 @@ class Resource:
             return self.unpriced(f"no '{key}' row in fixed_fees.csv", component)
         return [self.fee_line(component, fee, quantity, unit, assumption)]
 
+    def storage(self, key: str, component: str, usage_field: str, described: str, extra: str = "") -> list[Line]:
+        """GB from the usage assumptions (or this resource's override) x a per-GB-month fee."""
+        gb = self.usage.for_resource(self.usage_key, "storage_gb", getattr(self.usage, usage_field))
+        note = f"assumes {gb:g} GB {described} (usage: {usage_field})" + (f"; {extra}" if extra else "")
+        return self.fee(key, component, gb, "GB-months", note)
+
     def nodes(self, component: str, instance_type: str, count_min: float, count_max: float, spot: bool,
               assumption: str = "", max_price: float | None = None) -> list[Line]:
         """A group of VMs at min and max size, at the spot price when the group is spot."""

@@ -65,15 +65,12 @@ def node_pool(r: Resource) -> list[Line]:
 
 
 def artifact_registry(r: Resource) -> list[Line]:
-    gb = r.usage.for_resource(r.usage_key, "storage_gb", r.usage.registry_storage_gb)
-    return r.fee("gcp.artifact_registry.storage", "image storage", gb, "GB-months",
-                 f"assumes {gb:g} GB of images (usage: registry_storage_gb); the 0.5 GB free tier is not deducted")
+    return r.storage("gcp.artifact_registry.storage", "image storage", "registry_storage_gb", "of images",
+                     "the 0.5 GB free tier is not deducted")
 
 
 def storage_bucket(r: Resource) -> list[Line]:
-    gb = r.usage.for_resource(r.usage_key, "storage_gb", r.usage.bucket_storage_gb)
-    return r.fee("gcp.gcs.standard_storage", "storage", gb, "GB-months",
-                 f"assumes {gb:g} GB in Standard storage (usage: bucket_storage_gb)")
+    return r.storage("gcp.gcs.standard_storage", "storage", "bucket_storage_gb", "in Standard storage")
 
 
 FREE = {t: "networking and identity objects carry no charge" for t in (
