@@ -51,6 +51,12 @@ def _check_team(job: TrainingJob, platform: Platform, cloud: str, problems: list
         problems.append(Problem("team", f"team '{job.team}' has no {cloud} environment in the platform spec "
                                         f"(it has: {have}); submit with --cloud set to one of them, or add "
                                         f"clouds.{cloud} to the team."))
+    elif cloud != "local" and team.quotas.max_gpus is not None and job.resources.accelerator:
+        gpus = job.resources.accelerator_count * job.resources.instance_count
+        if gpus > team.quotas.max_gpus:
+            problems.append(Problem("resources.instance_count",
+                                    f"the job asks for {gpus} GPUs (accelerator_count x instance_count), above the "
+                                    f"team's quotas.max_gpus {team.quotas.max_gpus}; lower them or raise the quota."))
 
 
 def _check_spot(job: TrainingJob, problems: list[Problem]):

@@ -78,6 +78,13 @@ def test_team_without_the_cloud(job_dir, example_spec):
     assert "team 'nlp' has no aws environment in the platform spec (it has: gcp, azure)" in found["team"]
 
 
+def test_job_above_the_team_gpu_quota(job_dir, example_spec):
+    found = problems(job_dir, example_spec, lambda d: d["resources"].update(instance_count=5, accelerator_count=8),
+                     cloud="aws")
+    assert "asks for 40 GPUs" in found["resources.instance_count"]
+    assert "quotas.max_gpus 32" in found["resources.instance_count"]
+
+
 def test_missing_job_file(tmp_path, example_spec):
     with pytest.raises(UserError, match="job file not found"):
         load_job(tmp_path / "nope.yaml", example_spec.platform, "local")
