@@ -8,6 +8,8 @@ with the typed bindings to prove the attributes, nesting and types are right.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from cdktn import TerraformDataSource, TerraformProvider, TerraformResource
@@ -55,12 +57,40 @@ def _register(scope: Construct, resource: Resource) -> None:
         stack.terraml_resources.append(resource)
 
 
+def path_in_stack(scope: Construct) -> tuple[str, ...]:
+    """The construct ids from the stack down to ``scope`` (the stack itself is the empty path)."""
+    return () if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_path", None)
+
+
+def logical_id(path: tuple[str, ...]) -> str:
+    """The Terraform name cdktn gives an element at this path in its stack (its makeUniqueId).
+
+    Computed here so that references cost no call into the Node kernel; the test suite checks every
+    reference in the synthesized stacks against the names cdktn actually wrote.
+    """
+    def clean(part: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]", "", part)
+
+    parts = [p for p in path if p != "Default"]
+    if len(parts) == 1 and len(clean(parts[0])) <= 255:
+        return clean(parts[0])
+    digest = hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()[:8].upper()
+    human: list[str] = []
+    for part in parts:  # cdktn drops a component that the previous one ends with
+        if not human or not human[-1].endswith(part):
+            human.append(part)
+    return "_".join(clean(p) for p in human if p != "Resource")[:240] + "_" + digest
+
+
 class Module(Construct):
-    """Base of terraml's constructs: remembers its stack so resources inside can register there."""
+    """Base of terraml's constructs: remembers its stack and path, so resources inside can register
+    there and know their Terraform names."""
 
     def __init__(self, scope: Construct, id: str):
         super().__init__(scope, id)
         self.terraml_stack = scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
+        parent = path_in_stack(scope)
+        self.terraml_path = None if parent is None else (*parent, id)
 
 
 class Resource(_PlainAttributes, TerraformResource):
@@ -78,9 +108,11 @@ class Resource(_PlainAttributes, TerraformResource):
         super().__init__(scope, id, terraform_resource_type=resource_type,
                          terraform_generator_metadata=_metadata(resource_type),
                          lifecycle=lifecycle, depends_on=depends_on, provider=provider)
+        self.resource_type = resource_type
         self.own_tags = tags
         self.attrs = dict(attrs)
-        self._logical_id: str | None = None
+        parent = path_in_stack(scope)
+        self._logical_id: str | None = None if parent is None else logical_id((*parent, id))
         _register(scope, self)
         if skip_checks:
             self.add_override("//.checkov", [f"checkov:skip={c}:{why}" for c, why in sorted(skip_checks.items())])
@@ -88,10 +120,10 @@ class Resource(_PlainAttributes, TerraformResource):
     def attr(self, name: str) -> str:
         """A reference to an attribute or nested path, e.g. ``role.attr("arn")``,
         ``cluster.attr("identity[0].oidc[0].issuer")``. References within one stack are plain
-        Terraform interpolations; the logical id is asked of cdktn once per resource."""
-        if self._logical_id is None:
+        Terraform interpolations."""
+        if self._logical_id is None:  # outside a terraml stack: ask cdktn
             self._logical_id = self.friendly_unique_id
-        return f"${{{self.terraform_resource_type}.{self._logical_id}.{name}}}"
+        return f"${{{self.resource_type}.{self._logical_id}.{name}}}"
 
 
 
@@ -100,9 +132,13 @@ class DataSource(_PlainAttributes, TerraformDataSource):
         super().__init__(scope, id, terraform_resource_type=resource_type,
                          terraform_generator_metadata=_metadata(resource_type))
         self.attrs = dict(attrs or {})
+        self.resource_type = resource_type
+        parent = path_in_stack(scope)
+        self._logical_id = None if parent is None else logical_id((*parent, id))
 
     def attr(self, name: str) -> str:
-        return f"${{data.{self.terraform_resource_type}.{self.friendly_unique_id}.{name}}}"
+        name_in_stack = self._logical_id or self.friendly_unique_id
+        return f"${{data.{self.resource_type}.{name_in_stack}.{name}}}"
 
 
 class Provider(_PlainAttributes, TerraformProvider):
@@ -129,7 +165,7 @@ class TagAspect:
             return
         merged = {**node.own_tags, **self.tags}
         node.attrs["tags"] = merged
-        if node.terraform_resource_type == "aws_launch_template":
+        if node.resource_type == "aws_launch_template":
             node.attrs["tag_specifications"] = [
                 {"resource_type": kind, "tags": merged} for kind in ("instance", "volume", "network-interface")
             ]

@@ -196,3 +196,18 @@ def test_state_backend_comes_from_defaults(stacks):
     assert backend == {"bucket": "acme-terraform-state", "region": "us-east-1", "encrypt": True,
                        "key": "terraml/acme/prod/recsys-aws.tfstate", "dynamodb_table": "acme-terraform-locks"}
     assert stacks["recsys-aws"]["provider"]["aws"] == [{"region": "us-west-2"}]
+
+
+REF = __import__("re").compile(r"\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.")
+
+
+@pytest.mark.parametrize("stack", ["vision-aws", "recsys-aws"])
+def test_every_reference_points_at_a_block_in_the_stack(stacks, stack):
+    """terraml computes Terraform names itself (no call into Node); each must be one cdktn wrote."""
+    doc = stacks[stack]
+    text = json.dumps({k: v for k, v in doc.items() if k != "//"})
+    refs = {(bool(m.group(1)), m.group(2), m.group(3)) for m in REF.finditer(text)}
+    assert len(refs) > 25
+    for is_data, rtype, name in refs:
+        section = doc["data"] if is_data else doc["resource"]
+        assert name in section.get(rtype, {}), f"dangling reference {rtype}.{name}"
