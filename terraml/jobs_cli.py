@@ -42,9 +42,11 @@ def settings(cloud: str, spec: str | None, home: str | None, tracking_uri: str |
 
 
 def backend_for(cloud: str, spec=None, home=None, tracking_uri=None, need_spec=False):
+    """The backend and the settings it was built from (which hold the loaded platform, if any)."""
     from providers.registry import create_backend
 
-    return create_backend(cloud, settings(cloud, spec, home, tracking_uri, need_spec))
+    resolved = settings(cloud, spec, home, tracking_uri, need_spec)
+    return create_backend(cloud, resolved), resolved
 
 
 def show_plan(out, job, plan: dict) -> None:
@@ -119,8 +121,8 @@ def register(app: typer.Typer, out, err) -> None:
         """Submit a training job (returns at once with --detach; otherwise follows it to the end)."""
         from terraml.jobs import load_job
 
-        backend = backend_for(cloud, spec, home, tracking_uri, need_spec=True)
-        job = load_job(job_file, backend_settings_platform(backend, spec), cloud, team)
+        backend, resolved = backend_for(cloud, spec, home, tracking_uri, need_spec=True)
+        job = load_job(job_file, resolved.platform, cloud, team)
         plan = backend.plan(job)
         show_plan(out, job, plan)
         if dry_run:
@@ -147,7 +149,7 @@ def register(app: typer.Typer, out, err) -> None:
     def jobs_list(cloud: CloudOpt = "local", spec: SpecOpt = None, home: HomeOpt = None,
                   tracking_uri: TrackingOpt = None):
         """Jobs on a backend with their state."""
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         table = Table("job", "team", "state", "capacity", "interruptions", "model version")
         for handle, status in backend.list_jobs():
             table.add_row(handle.name, handle.team, status.state.value, status.capacity or "",
@@ -158,7 +160,7 @@ def register(app: typer.Typer, out, err) -> None:
     def jobs_status(name: str, cloud: CloudOpt = "local", spec: SpecOpt = None, home: HomeOpt = None,
                     tracking_uri: TrackingOpt = None):
         """One job's state, capacity and cost."""
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         handle = backend.handle(name)
         status = backend.status(handle)
         out.print(f"{name}: {status.state.value} {status.message}", highlight=False)
@@ -170,7 +172,7 @@ def register(app: typer.Typer, out, err) -> None:
                   tracking_uri: TrackingOpt = None,
                   follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming.")] = False):
         """A job's log."""
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         handle = backend.handle(name)
         if follow_:
             follow(out, backend, handle)
@@ -182,7 +184,7 @@ def register(app: typer.Typer, out, err) -> None:
     def jobs_cancel(name: str, cloud: CloudOpt = "local", spec: SpecOpt = None, home: HomeOpt = None,
                     tracking_uri: TrackingOpt = None):
         """Stop a running job."""
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         backend.cancel(backend.handle(name))
         out.print(f"cancel requested for {name}")
 
@@ -196,7 +198,7 @@ def register(app: typer.Typer, out, err) -> None:
                team: Annotated[str | None, typer.Option(help="Team that owns the endpoint (cloud backends).")] = None,
                spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
         """Serve a registered model version on an endpoint."""
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         if team is not None and hasattr(backend, "use_team"):
             backend.use_team(team)
         with out.status(f"deploying {model} v{version} to {endpoint}"):
@@ -215,23 +217,13 @@ def register(app: typer.Typer, out, err) -> None:
         except json.JSONDecodeError as exc:
             raise UserError(f"--data: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
                             'send e.g. {"inputs": [[0, 1, ...]]}.') from None
-        backend = backend_for(cloud, spec, home, tracking_uri)
+        backend, _ = backend_for(cloud, spec, home, tracking_uri)
         out.print_json(json.dumps(backend.invoke(endpoint, payload)))
 
     @endpoints_app.command("stop")
     def endpoints_stop(endpoint: str, cloud: CloudOpt = "local", home: HomeOpt = None):
         """Stop a local endpoint's server."""
-        backend = backend_for(cloud, None, home, None)
+        backend, _ = backend_for(cloud, None, home, None)
         if not backend.stop_endpoint(endpoint):
             raise UserError(f"no running endpoint '{endpoint}' on {cloud}.")
         out.print(f"stopped {endpoint}")
-
-
-def backend_settings_platform(backend, spec):
-    """The platform the backend was built with (train always loads it)."""
-    platform = getattr(backend, "platform", None)
-    if platform is None:
-        from terraml.cli import _load
-
-        platform = _load(None, spec).platform
-    return platform

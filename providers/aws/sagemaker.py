@@ -35,11 +35,11 @@ FRAMEWORK_SCOPE = {"training": "training", "inference": "inference"}
 
 
 def _not_found(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code", "")
-    message = exc.response.get("Error", {}).get("Message", "")
-    return code in ("ResourceNotFound", "ValidationException") and ("not found" in message.lower()
-                                                                     or "could not find" in message.lower()
-                                                                     or code == "ResourceNotFound")
+    """SageMaker answers a missing job with ValidationException 'Requested resource not found'."""
+    error = exc.response.get("Error", {})
+    message = error.get("Message", "").lower()
+    return error.get("Code") == "ResourceNotFound" or (
+        error.get("Code") == "ValidationException" and ("not found" in message or "could not find" in message))
 
 
 @functools.lru_cache(maxsize=256)
