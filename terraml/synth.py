@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -40,11 +41,32 @@ def synth(platform: Platform, outdir: str | Path = "cdktf.out", *, team: str | N
     try:
         app, written = build_app(platform, str(staging), team=team, cloud=cloud)
         app.synth()
+        if team or cloud:
+            keep = {p.name for p in planned_stacks(platform) if not p.skipped} - set(written)
+            _carry_over(target, staging, keep)
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return SynthResult(target, written, [p for p in plan if p.skipped])
+
+
+def _carry_over(old: Path, new: Path, names: set[str]) -> None:
+    """A narrowed synth (--team/--cloud) keeps the other stacks the spec still produces, so deploying
+    one of those keeps working; stacks the spec no longer has are dropped."""
+    manifest_path = new / "manifest.json"
+    old_manifest = old / "manifest.json"
+    if not old_manifest.exists():
+        return
+    manifest = json.loads(manifest_path.read_text())
+    previous = json.loads(old_manifest.read_text()).get("stacks", {})
+    for name in sorted(names & set(previous)):
+        source = old / "stacks" / name
+        if source.is_dir():
+            shutil.copytree(source, new / "stacks" / name)
+            manifest["stacks"][name] = previous[name]
+    manifest["stacks"] = dict(sorted(manifest["stacks"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -90,6 +90,21 @@ def test_synth_writes_cdktf_out_in_the_current_folder(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging folder left behind
 
 
+def test_narrowed_synth_keeps_the_other_stacks(tmp_path, example_spec):
+    from terraml.synth import synth
+
+    out = tmp_path / "cdktf.out"
+    synth(example_spec.platform, out)
+    vision = (out / "stacks" / "vision-aws" / "cdk.tf.json").read_text()
+    (out / "stacks" / "stale-aws").mkdir()  # a stack the spec no longer produces
+    result = synth(example_spec.platform, out, team="recsys")
+    assert result.written == ["recsys-aws"]
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["recsys-aws", "vision-aws"]
+    assert (out / "stacks" / "vision-aws" / "cdk.tf.json").read_text() == vision
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["recsys-aws", "vision-aws"]
+
+
 def test_synth_says_which_stacks_it_skipped(tmp_path):
     result = run("synth", str(EXAMPLE), "--team", "nlp", cwd=tmp_path)
     assert result.returncode == 0
