@@ -301,3 +301,16 @@ def test_dry_run_prints_the_request_and_submits_nothing(moto_reset, tmp_path):
     assert "dry run: nothing submitted" in out
     sm = boto3.client("sagemaker", region_name="us-east-1")
     assert sm.list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_logs_come_from_the_jobs_cloudwatch_streams(aws, job):
+    backend, session = aws
+    logs = session.client("logs")
+    group = "/aws/sagemaker/TrainingJobs"
+    logs.create_log_group(logGroupName=group)
+    for stream, lines in (("image-classifier/algo-1-1700000000", ["epoch 1/5", "epoch 2/5"]),
+                          ("other-job/algo-1-1700000000", ["not ours"])):
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": 1_700_000_000_000 + i, "message": m} for i, m in enumerate(lines)])
+    assert list(backend.logs(backend_handle("image-classifier"))) == ["epoch 1/5", "epoch 2/5"]
