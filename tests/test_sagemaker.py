@@ -307,10 +307,11 @@ def test_logs_come_from_the_jobs_cloudwatch_streams(aws, job):
     backend, session = aws
     logs = session.client("logs")
     group = "/aws/sagemaker/TrainingJobs"
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)  # CloudWatch rejects events older than 14 days
     logs.create_log_group(logGroupName=group)
     for stream, lines in (("image-classifier/algo-1-1700000000", ["epoch 1/5", "epoch 2/5"]),
                           ("other-job/algo-1-1700000000", ["not ours"])):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         logs.put_log_events(logGroupName=group, logStreamName=stream,
-                            logEvents=[{"timestamp": 1_700_000_000_000 + i, "message": m} for i, m in enumerate(lines)])
+                            logEvents=[{"timestamp": now_ms + i, "message": m} for i, m in enumerate(lines)])
     assert list(backend.logs(backend_handle("image-classifier"))) == ["epoch 1/5", "epoch 2/5"]
