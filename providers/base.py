@@ -41,10 +41,8 @@ class State(enum.StrEnum):
 
 
 class Feature(enum.StrEnum):
-    SPOT = "spot capacity"
     CANARY = "canary deployments"
     ACCELERATORS = "reserved accelerators"
-    CANCEL = "cancelling a job"
 
 
 # ---------------------------------------------------------------- the job file (job.yaml)

@@ -31,7 +31,6 @@ from terraml.regions import botocore_enum
 from terraml.suggest import did_you_mean
 
 FALLBACK_SUFFIX = "-od"
-FRAMEWORK_SCOPE = {"training": "training", "inference": "inference"}
 
 
 def _not_found(exc: ClientError) -> bool:
