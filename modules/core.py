@@ -50,11 +50,9 @@ class _PlainAttributes:
         return _prune(self.attrs)
 
 
-def _register(scope: Construct, resource: Resource) -> None:
-    """Record the resource on its stack (found through plain Python attributes, no jsii call)."""
-    stack = scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
-    if stack is not None:
-        stack.terraml_resources.append(resource)
+def stack_of(scope: Construct):
+    """The terraml stack a scope belongs to (found through plain Python attributes, no jsii call)."""
+    return scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
 
 
 def path_in_stack(scope: Construct) -> tuple[str, ...]:
@@ -88,12 +86,33 @@ class Module(Construct):
 
     def __init__(self, scope: Construct, id: str):
         super().__init__(scope, id)
-        self.terraml_stack = scope if hasattr(scope, "terraml_resources") else getattr(scope, "terraml_stack", None)
+        self.terraml_stack = stack_of(scope)
         parent = path_in_stack(scope)
         self.terraml_path = None if parent is None else (*parent, id)
 
 
-class Resource(_PlainAttributes, TerraformResource):
+class _Referable(_PlainAttributes):
+    """What resources and data sources share: their type, plain attributes, and references by a
+    Terraform name computed in Python."""
+
+    _reference_prefix = ""
+
+    def _name_in_stack(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any]) -> None:
+        self.resource_type = resource_type
+        self.attrs = dict(attrs)
+        parent = path_in_stack(scope)
+        self._logical_id: str | None = None if parent is None else logical_id((*parent, id))
+
+    def attr(self, name: str) -> str:
+        """A reference to an attribute or nested path, e.g. ``role.attr("arn")``,
+        ``cluster.attr("identity[0].oidc[0].issuer")``. References within one stack are plain
+        Terraform interpolations."""
+        if self._logical_id is None:  # outside a terraml stack: ask cdktn
+            self._logical_id = self.friendly_unique_id
+        return f"${{{self._reference_prefix}{self.resource_type}.{self._logical_id}.{name}}}"
+
+
+class Resource(_Referable, TerraformResource):
     """A Terraform resource given as plain attributes.
 
     ``tags`` marks the resource as taggable: the stack's tagging aspect merges the mandatory tags
@@ -108,37 +127,22 @@ class Resource(_PlainAttributes, TerraformResource):
         super().__init__(scope, id, terraform_resource_type=resource_type,
                          terraform_generator_metadata=_metadata(resource_type),
                          lifecycle=lifecycle, depends_on=depends_on, provider=provider)
-        self.resource_type = resource_type
         self.own_tags = tags
-        self.attrs = dict(attrs)
-        parent = path_in_stack(scope)
-        self._logical_id: str | None = None if parent is None else logical_id((*parent, id))
-        _register(scope, self)
+        self._name_in_stack(scope, id, resource_type, attrs)
+        stack = stack_of(scope)
+        if stack is not None:
+            stack.terraml_resources.append(self)
         if skip_checks:
             self.add_override("//.checkov", [f"checkov:skip={c}:{why}" for c, why in sorted(skip_checks.items())])
 
-    def attr(self, name: str) -> str:
-        """A reference to an attribute or nested path, e.g. ``role.attr("arn")``,
-        ``cluster.attr("identity[0].oidc[0].issuer")``. References within one stack are plain
-        Terraform interpolations."""
-        if self._logical_id is None:  # outside a terraml stack: ask cdktn
-            self._logical_id = self.friendly_unique_id
-        return f"${{{self.resource_type}.{self._logical_id}.{name}}}"
 
+class DataSource(_Referable, TerraformDataSource):
+    _reference_prefix = "data."
 
-
-class DataSource(_PlainAttributes, TerraformDataSource):
     def __init__(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any] | None = None):
         super().__init__(scope, id, terraform_resource_type=resource_type,
                          terraform_generator_metadata=_metadata(resource_type))
-        self.attrs = dict(attrs or {})
-        self.resource_type = resource_type
-        parent = path_in_stack(scope)
-        self._logical_id = None if parent is None else logical_id((*parent, id))
-
-    def attr(self, name: str) -> str:
-        name_in_stack = self._logical_id or self.friendly_unique_id
-        return f"${{data.{self.resource_type}.{name_in_stack}.{name}}}"
+        self._name_in_stack(scope, id, resource_type, attrs or {})
 
 
 class Provider(_PlainAttributes, TerraformProvider):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from terraml.catalog import Catalog
-from terraml.naming import AwsNames, stack_name
+from terraml.naming import AwsNames, stack_name, team_tags
 from terraml.spec.models import Platform, Team
 
 
@@ -23,11 +23,8 @@ class StackContext:
 
     @cached_property
     def tags(self) -> dict[str, str]:
-        """The org's tags plus the mandatory team, cost-center and environment tags."""
-        return {**self.platform.defaults.tags, "team": self.team.name, "cost-center": self.team.cost_center,
-                "environment": self.platform.defaults.environment}
+        return team_tags(self.platform, self.team)
 
     @cached_property
     def aws_names(self) -> AwsNames:
-        return AwsNames(self.platform.org, self.team.name, self.platform.defaults.environment,
-                        self.team.clouds.aws.region)
+        return AwsNames.for_team(self.platform, self.team)

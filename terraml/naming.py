@@ -14,6 +14,13 @@ def stack_name(team: str, cloud: str) -> str:
     return f"{team}-{cloud}"
 
 
+def team_tags(platform, team) -> dict[str, str]:
+    """The org's tags plus the mandatory team, cost-center and environment tags: on every taggable
+    resource of the team's stacks and on every job the team submits."""
+    return {**platform.defaults.tags, "team": team.name, "cost-center": team.cost_center,
+            "environment": platform.defaults.environment}
+
+
 def _fit(name: str, limit: int) -> str:
     """Shorten a name past ``limit`` characters with a stable hash suffix, keeping it unique."""
     if len(name) <= limit:
@@ -28,6 +35,10 @@ class AwsNames:
     team: str
     environment: str
     region: str
+
+    @classmethod
+    def for_team(cls, platform, team) -> AwsNames:
+        return cls(platform.org, team.name, platform.defaults.environment, team.clouds.aws.region)
 
     @property
     def prefix(self) -> str:

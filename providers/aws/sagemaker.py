@@ -26,7 +26,7 @@ from providers.base import Backend, Deployment, Feature, JobHandle, JobStatus, L
 from providers.spot import decide
 from terraml.catalog import Catalog
 from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
-from terraml.naming import AwsNames
+from terraml.naming import AwsNames, team_tags
 from terraml.regions import botocore_enum
 from terraml.suggest import did_you_mean
 
@@ -103,12 +103,10 @@ class SageMakerBackend(Backend):
     def environment(self, team_name: str) -> TeamEnvironment:
         team = self._team(team_name)
         aws = team.clouds.aws
-        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, aws.region)
-        tags = {**self.platform.defaults.tags, "team": team.name, "cost-center": team.cost_center,
-                "environment": self.platform.defaults.environment}
+        names = AwsNames.for_team(self.platform, team)
         return TeamEnvironment(region=aws.region, account_id=self.account_id(aws.region),
                                bucket=names.artifact_bucket, role_name=names.sagemaker_role,
-                               kms_alias=names.kms_alias, tags=tags)
+                               kms_alias=names.kms_alias, tags=team_tags(self.platform, team))
 
     # ------------------------------------------------------------ planning
     def instance_type(self, job: LoadedJob, region: str) -> tuple[str, object]:
@@ -360,7 +358,7 @@ class SageMakerBackend(Backend):
                             source: str, image: str) -> dict:
         """CreateModel, CreateEndpointConfig and UpdateEndpoint bodies for a blue/green rollout."""
         team, ep = self._endpoint_spec(endpoint)
-        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, team.clouds.aws.region)
+        names = AwsNames.for_team(self.platform, team)
         env = self.environment(team.name)
         endpoint_name = names.endpoint(endpoint)
         config_name = f"{endpoint_name}-{model}-v{version}"[:63].rstrip("-")
@@ -430,7 +428,7 @@ class SageMakerBackend(Backend):
         import json
 
         team, _ = self._endpoint_spec(endpoint)
-        names = AwsNames(self.platform.org, team.name, self.platform.defaults.environment, team.clouds.aws.region)
+        names = AwsNames.for_team(self.platform, team)
         runtime = self.client("sagemaker-runtime", team.clouds.aws.region)
         body = runtime.invoke_endpoint(EndpointName=names.endpoint(endpoint), ContentType="application/json",
                                        Body=json.dumps(payload))["Body"].read()
