@@ -113,7 +113,8 @@ def catalog_gpus(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
     out.print(table)
 
 
-def _register_job_commands() -> None:
+def _register_commands() -> None:
+    """Jobs and cost commands live in their own modules; they import nothing heavy at this point."""
     from terraml.cost_cli import register as register_cost
     from terraml.jobs_cli import register
 
@@ -121,7 +122,7 @@ def _register_job_commands() -> None:
     register_cost(app, out, err)
 
 
-_register_job_commands()
+_register_commands()
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -72,8 +71,9 @@ def register(app: typer.Typer, out, err) -> None:
             raise UserError(f"--format: '{format}' is not a format; allowed: {', '.join(FORMATS)}.")
         est = estimate_dir(folder, usage)
         budgets = {}
-        spec_path = spec or os.environ.get("TERRAML_SPEC") or ("platform.yaml" if Path("platform.yaml").exists()
-                                                                 else None)
+        from terraml.spec import resolve_spec_path
+
+        spec_path = resolve_spec_path(spec, required=False)
         if spec_path:
             from terraml.cli import _load
 
@@ -83,9 +83,10 @@ def register(app: typer.Typer, out, err) -> None:
 
             raise UserError(f"--team: '{team}' has no resources in {folder}{did_you_mean(team, est.teams())} "
                             f"Teams: {', '.join(est.teams())}.")
-        home_dir = Path(home or os.environ.get("TERRAML_HOME") or ".terraml")
-        data = rep.build(est, budgets=budgets, jobs=read_jobs(home_dir), month=check_month(month or this_month()),
-                         team=team)
+        from terraml.jobs_cli import resolve_home
+
+        data = rep.build(est, budgets=budgets, jobs=read_jobs(resolve_home(home)),
+                         month=check_month(month or this_month()), team=team)
         if format == "table" and output is None:
             rep.to_table(data, out)
             return

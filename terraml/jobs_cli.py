@@ -26,6 +26,11 @@ jobs_app = typer.Typer(help="List, inspect, follow and cancel jobs.", no_args_is
 endpoints_app = typer.Typer(help="Model endpoints.", no_args_is_help=True)
 
 
+def resolve_home(home: str | None) -> Path:
+    """--home, else $TERRAML_HOME, else ./.terraml."""
+    return Path(home or os.environ.get(HOME_ENV) or ".terraml")
+
+
 def settings(cloud: str, spec: str | None, home: str | None, tracking_uri: str | None, need_spec: bool):
     """Resolve configuration once: flag > environment > spec file > default."""
     from providers.base import Settings
@@ -36,7 +41,7 @@ def settings(cloud: str, spec: str | None, home: str | None, tracking_uri: str |
         from terraml.cli import _load
 
         platform = _load(None, spec).platform
-    return Settings(home=Path(home or os.environ.get(HOME_ENV) or ".terraml"),
+    return Settings(home=resolve_home(home),
                     tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or None,
                     platform=platform, catalog=load_catalog())
 
@@ -89,7 +94,7 @@ def remember_cost(backend, handle, status, home: str | None) -> None:
     if backend.NAME != "local" and status.state.terminal:
         from terraml.cost.ledger import record_cloud_job
 
-        record_cloud_job(Path(home or os.environ.get(HOME_ENV) or ".terraml"), backend.NAME, handle.name,
+        record_cloud_job(resolve_home(home), backend.NAME, handle.name,
                          handle.team, status)
 
 

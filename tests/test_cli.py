@@ -59,6 +59,15 @@ def test_spec_resolution_order(tmp_path, monkeypatch):
     monkeypatch.setenv("TERRAML_SPEC", str(tmp_path / "env.yaml"))
     assert resolve_spec_path(None).name == "env.yaml"
     assert resolve_spec_path(str(tmp_path / "arg.yaml")).name == "arg.yaml"
+    # Optional (cost report uses the spec only for budgets): no default file means no spec ...
+    monkeypatch.delenv("TERRAML_SPEC")
+    (tmp_path / "platform.yaml").unlink()
+    assert resolve_spec_path(None, required=False) is None
+    # ... but a spec that was named and is missing is still an error.
+    from terraml.errors import UserError
+
+    with pytest.raises(UserError, match="spec file not found"):
+        resolve_spec_path(str(tmp_path / "gone.yaml"), required=False)
 
 
 HEAVY = ("cdktn", "jsii", "boto3", "botocore", "google.cloud", "azure", "mlflow", "sagemaker", "moto")

@@ -42,10 +42,16 @@ class LoadedSpec:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def resolve_spec_path(arg: str | None) -> Path:
-    """CLI argument or --spec, else $TERRAML_SPEC, else ./platform.yaml."""
+def resolve_spec_path(arg: str | None, *, required: bool = True) -> Path | None:
+    """CLI argument or --spec, else $TERRAML_SPEC, else ./platform.yaml.
+
+    With ``required=False`` (commands that only use the spec when there is one), a missing default
+    ./platform.yaml gives None; a spec that was named but is missing is still an error.
+    """
     chosen = arg or os.environ.get(SPEC_ENV) or DEFAULT_SPEC
     path = Path(chosen)
+    if not required and chosen == DEFAULT_SPEC and not path.is_file():
+        return None
     if not path.is_file():
         how = "argument/--spec" if arg else (f"${SPEC_ENV}" if os.environ.get(SPEC_ENV) else "default")
         raise UserError(
