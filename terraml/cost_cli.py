@@ -149,11 +149,10 @@ def register(app: typer.Typer, out, err) -> None:
         table = Table("cloud", "estimate min/month", "estimate max/month", f"actual {month}", "source",
                       title=f"{team}: estimate vs actual")
         for cloud, _ in t.clouds.items():
-            rows = [x for x in (est.priced() if est else []) if x.team == team and x.cloud == cloud]
-            low = sum(float(x.monthly_min) for x in rows)
-            high = sum(float(x.monthly_max) for x in rows)
+            priced = est is not None and any(x.team == team and x.cloud == cloud for x in est.priced())
+            low, high = est.total(team, cloud) if priced else (None, None)
             amount, note = spend_source(cloud).spend(team, month)
-            table.add_row(cloud, f"${low:,.2f}" if rows else "-", f"${high:,.2f}" if rows else "-",
+            table.add_row(cloud, f"${low:,.2f}" if priced else "-", f"${high:,.2f}" if priced else "-",
                           "-" if amount is None else f"${amount:,.2f}", note)
         out.print(table)
 

@@ -79,8 +79,10 @@ class Estimate:
     def priced(self) -> list[Line]:
         return [line for line in self.lines if line.status == PRICED]
 
-    def total(self, team: str | None = None) -> tuple[Decimal, Decimal]:
-        rows = [line for line in self.priced() if team is None or line.team == team]
+    def total(self, team: str | None = None, cloud: str | None = None) -> tuple[Decimal, Decimal]:
+        """Monthly (min, max) of the priced lines, optionally of one team and/or one cloud."""
+        rows = [line for line in self.priced()
+                if (team is None or line.team == team) and (cloud is None or line.cloud == cloud)]
         return sum((r.monthly_min for r in rows), Decimal(0)), sum((r.monthly_max for r in rows), Decimal(0))
 
     def teams(self) -> list[str]:

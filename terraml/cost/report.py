@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 
 from terraml.cost.ledger import JobCost
-from terraml.cost.model import PRICED, UNPRICED, Estimate
+from terraml.cost.model import UNPRICED, Estimate
 
 
 def cents(value: Decimal | float) -> float:
@@ -32,11 +32,9 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
         budget = budgets.get(name)
         clouds = []
         for cloud in sorted({line.cloud for line in lines}):
-            cl = [line for line in lines if line.cloud == cloud]
-            clouds.append({"cloud": cloud,
-                           "monthly_min": cents(sum((x.monthly_min for x in cl if x.status == PRICED), Decimal(0))),
-                           "monthly_max": cents(sum((x.monthly_max for x in cl if x.status == PRICED), Decimal(0))),
-                           "lines": [x.to_dict() for x in cl]})
+            cloud_min, cloud_max = estimate.total(name, cloud)
+            clouds.append({"cloud": cloud, "monthly_min": cents(cloud_min), "monthly_max": cents(cloud_max),
+                           "lines": [x.to_dict() for x in lines if x.cloud == cloud]})
         entry = {
             "team": name, "monthly_min": cents(low), "monthly_max": cents(high), "clouds": clouds,
             "unpriced": sum(1 for x in lines if x.status == UNPRICED),
