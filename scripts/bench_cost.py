@@ -55,7 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     from terraml.catalog import load_catalog
     from terraml.cost.estimate import estimate
-    from terraml.cost.stacks import read_stacks
+    from terraml.cost.tfjson import read_stacks
 
     load_catalog()  # loaded once per process in real use too; not part of either side
     with tempfile.TemporaryDirectory() as tmp:

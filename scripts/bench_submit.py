@@ -45,11 +45,11 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     import boto3
     from botocore.exceptions import ClientError
+    from terraml.providers.aws.sagemaker import SageMakerBackend
 
-    from providers.aws.sagemaker import SageMakerBackend
     from terraml.catalog import load_catalog
-    from terraml.jobs import load_job
     from terraml.spec import load_platform
+    from terraml.spec.job_loader import load_job
 
     session = boto3.Session(region_name="us-east-1")
     platform = load_platform(ROOT / "examples" / "platform.yaml").platform

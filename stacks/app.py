@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from cdktn import App
+from terraml.providers.aws.stack import AwsTeamStack
+from terraml.stacks.context import StackContext
 
-from stacks.aws_team import AwsTeamStack
-from stacks.common import StackContext
 from terraml.catalog import Catalog, load_catalog
-from terraml.plan import planned_stacks
+from terraml.inventory import planned_stacks
 from terraml.spec.models import Platform
 
 STACK_CLASSES = {"aws": AwsTeamStack}

@@ -19,7 +19,7 @@ def main() -> int:
     except TerramlError as exc:
         print(f"terraml: {exc}", file=sys.stderr)
         return exc.exit_code
-    from stacks.app import build_app
+    from terraml.stacks.app import build_app
 
     app, _ = build_app(loaded.platform, os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
     app.synth()

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from terraml.plan import PlannedStack, planned_stacks
+from terraml.inventory import PlannedStack, planned_stacks
 from terraml.spec.models import Platform
 
 REPO_NODE = Path(__file__).resolve().parent.parent / "node_modules" / "node" / "bin" / "node"
@@ -32,7 +32,7 @@ def synth(platform: Platform, outdir: str | Path = "cdktf.out", *, team: str | N
           cloud: str | None = None) -> SynthResult:
     plan = planned_stacks(platform, team=team, cloud=cloud)  # raises on a bad --team/--cloud first
     use_project_node()
-    from stacks import build_app  # loads cdktn: only commands that synthesize pay for it
+    from terraml.stacks import build_app  # loads cdktn: only commands that synthesize pay for it
 
     target = Path(outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.core import Module, Resource
+from terraml.modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass, field
 
 from constructs import Construct
-
-from modules.aws.eks_cluster import EksCluster
-from modules.aws.iam import Role, RoleProps, allow, policy
-from modules.core import Module, Provider, Resource
+from terraml.modules.aws.eks_cluster import EksCluster
+from terraml.modules.aws.iam import Role, RoleProps, allow, policy
+from terraml.modules.core import Module, Provider, Resource
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.core import Module, Resource
+from terraml.modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)

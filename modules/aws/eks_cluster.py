@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from constructs import Construct
-
-from modules.aws.iam import Role, RoleProps, policy
-from modules.core import Module, Resource
+from terraml.modules.aws.iam import Role, RoleProps, policy
+from terraml.modules.core import Module, Resource
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = [

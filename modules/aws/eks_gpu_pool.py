@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.core import Module, Resource
+from terraml.modules.core import Module, Resource
 
 CAPACITY_TYPE = {"spot": "SPOT", "on-demand": "ON_DEMAND"}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}

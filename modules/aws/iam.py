@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from constructs import Construct
-
-from modules.core import Module, Resource
+from terraml.modules.core import Module, Resource
 
 
 def policy(*statements: dict) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.aws.iam import policy
-from modules.core import Module, Resource
+from terraml.modules.aws.iam import policy
+from terraml.modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from constructs import Construct
-
-from modules.aws.iam import Role, RoleProps, allow, policy
-from modules.core import Module, Resource
+from terraml.modules.aws.iam import Role, RoleProps, allow, policy
+from terraml.modules.core import Module, Resource
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.core import Module, Resource
+from terraml.modules.core import Module, Resource
 
 VARIANT = "AllTraffic"
 DLC_ACCOUNT = "763104351884"  # AWS Deep Learning Containers registry, standard commercial regions

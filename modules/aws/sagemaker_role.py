@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-
-from modules.aws.iam import Role, RoleProps, allow, policy
-from modules.core import Module
+from terraml.modules.aws.iam import Role, RoleProps, allow, policy
+from terraml.modules.core import Module
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
-
-from providers.aws.training import (
+from terraml.providers.aws.training import (
     TeamEnvironment,
     job_cost,
     map_status,
@@ -22,11 +21,12 @@ from providers.aws.training import (
     spot_gave_up,
     training_request,
 )
-from providers.base import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
-from providers.spot import decide
+
+from terraml.backend import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
 from terraml.catalog import Catalog
 from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
 from terraml.naming import AwsNames, team_tags
+from terraml.policy.spot import decide
 from terraml.regions import botocore_enum
 from terraml.suggest import did_you_mean
 
@@ -163,7 +163,7 @@ class SageMakerBackend(Backend):
 
     def estimate(self, job: LoadedJob, region: str, instance_type: str, row, decision):
         """Expected and worst-case cost of the job under its spot policy (None when nothing prices it)."""
-        from terraml.cost.jobs import job_estimate
+        from terraml.cost.job_estimate import job_estimate
 
         on_demand = self.training_price(region, instance_type)
         note = f"SageMaker training price for {instance_type} (managed_ml_prices.csv)"

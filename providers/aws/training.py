@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from providers.base import JobSpot, State, TrainingJob
-from providers.spot import SpotDecision
+from terraml.backend import JobSpot, State, TrainingJob
+from terraml.policy.spot import SpotDecision
 
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 CODE_CHANNEL = "code"

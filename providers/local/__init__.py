@@ -1,3 +1,3 @@
-from providers.local.backend import LocalBackend
+from terraml.providers.local.backend import LocalBackend
 
 __all__ = ["LocalBackend"]

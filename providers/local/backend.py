@@ -14,11 +14,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from providers.base import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
-from providers.local import serving
-from providers.local.store import JobStore, pid_alive
-from providers.spot import decide
+from terraml.providers.local import serving
+from terraml.providers.local.store import JobStore, pid_alive
+
+from terraml.backend import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
 from terraml.errors import UserError
+from terraml.policy.spot import decide
 from terraml.suggest import did_you_mean
 
 
@@ -66,7 +67,7 @@ class LocalBackend(Backend):
         }
         if not self.store.create(spec.name, record):
             return JobHandle(self.NAME, spec.name, spec.name, spec.team, existing=True)
-        runner = subprocess.Popen([sys.executable, "-m", "providers.local.runner", str(self.home), spec.name],
+        runner = subprocess.Popen([sys.executable, "-m", "terraml.providers.local.runner", str(self.home), spec.name],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True, cwd=self.home)
         self.store.update(spec.name, runner_pid=runner.pid)

@@ -1,4 +1,4 @@
-"""The supervisor of one local job: `python -m providers.local.runner HOME NAME`.
+"""The supervisor of one local job: `python -m terraml.providers.local.runner HOME NAME`.
 
 Runs the entrypoint in the source folder with the terraml environment contract, appends its output to
 the job's log, simulates spot reclaims for real (SIGTERM to the training process once it has written a
@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from providers.base import JobSpot, State
-from providers.local.store import JobPaths, JobStore
-from providers.spot import decide
+from terraml.providers.local.store import JobPaths, JobStore
+
+from terraml.backend import JobSpot, State
+from terraml.policy.spot import decide
 
 POLL_S = 0.02
 
@@ -119,7 +120,7 @@ class Supervisor:
                              interruptions)
         self.log("entrypoint finished; recording to MLflow")
         try:
-            from providers.local.tracking import record_run
+            from terraml.providers.local.tracking import record_run
 
             run_id, version = record_run(self.record, self.paths, interruptions=interruptions)
         except Exception as exc:  # the job itself succeeded; say exactly what failed after it

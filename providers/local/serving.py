@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from providers.local.store import pid_alive
+from terraml.providers.local.store import pid_alive
+
 from terraml.errors import ProviderError, UserError
 from terraml.fsutil import write_json_atomic
 

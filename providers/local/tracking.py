@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from providers.local.store import JobPaths
+from terraml.providers.local.store import JobPaths
 
 
 def _metrics(path: Path) -> dict[tuple[int, str], float]:

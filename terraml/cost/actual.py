@@ -20,7 +20,7 @@ class NotYet:
 
 def spend_source(cloud: str) -> SpendSource:
     if cloud == "aws":
-        from providers.aws.billing import CostExplorerSpend
+        from terraml.providers.aws.billing import CostExplorerSpend
 
         return CostExplorerSpend()
     return {"gcp": NotYet("not built yet: the GCP source reads the Cloud Billing export in BigQuery"),

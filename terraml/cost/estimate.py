@@ -6,11 +6,12 @@ free (with the reason), or unpriced (with the reason); nothing is silently $0.
 
 from __future__ import annotations
 
+from terraml.providers.gcp.pricing import region_of
+
 from terraml.catalog import Catalog
 from terraml.cost.model import Estimate, Line, Usage
 from terraml.cost.pricers import CLOUD_OF_PREFIX, PRICERS, Resource
-from terraml.cost.pricers.gcp import region_of
-from terraml.cost.stacks import StackDoc
+from terraml.cost.tfjson import StackDoc
 from terraml.errors import UserError
 
 ON_CLUSTER = {"helm_release", "kubernetes_manifest", "kubernetes_config_map_v1", "kubernetes_namespace_v1"}

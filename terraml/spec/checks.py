@@ -10,8 +10,8 @@ from ipaddress import IPv4Network, ip_network
 
 from terraml.catalog import Catalog, load_catalog
 from terraml.errors import Problem
+from terraml.policy.machines import Unresolvable, resolve_machine
 from terraml.regions import botocore_enum, cloud_instance_names, cloud_knows_instance, known_regions, looks_like_region
-from terraml.resolve import Unresolvable, resolve_machine
 from terraml.spec.models import Platform, Team
 from terraml.suggest import close_match, did_you_mean, one_of
 

@@ -1,0 +1,115 @@
+"""What every pricer gets, and the helpers that turn prices and quantities into explained lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from terraml.catalog import Catalog, FixedFee, VmRow
+from terraml.cost.model import FREE, PRICED, UNPRICED, Line, Usage
+from terraml.cost.tfjson import StackDoc
+
+
+@dataclass(slots=True)
+class Resource:
+    stack: StackDoc
+    rtype: str
+    name: str
+    block: dict
+    team: str
+    cloud: str
+    region: str
+    catalog: Catalog
+    usage: Usage
+
+    @property
+    def address(self) -> str:
+        return f"{self.rtype}.{self.name}"
+
+    @property
+    def usage_key(self) -> str:
+        return f"{self.stack.name}:{self.address}"
+
+    def line(self, component: str, status: str, **fields) -> Line:
+        return Line(stack=self.stack.name, team=self.team, cloud=self.cloud, region=self.region,
+                    address=self.address, resource_type=self.rtype, component=component, status=status, **fields)
+
+    def free(self, reason: str, component: str = "resource") -> list[Line]:
+        return [self.line(component, FREE, reason=reason)]
+
+    def unpriced(self, reason: str, component: str = "resource") -> list[Line]:
+        return [self.line(component, UNPRICED, reason=reason)]
+
+    def money(self, quantity: float, price: float) -> Decimal:
+        return Decimal(str(quantity)) * Decimal(str(price))
+
+    def hourly(self, component: str, count_min: float, count_max: float, price: float, price_ref: str,
+               source: str, as_of: str, capacity: str | None = None, assumption: str = "",
+               unit: str = "node-hours") -> Line:
+        """count x hours_per_month x $/hour."""
+        hours = self.usage.hours_per_month
+        return self.line(component, PRICED, monthly_min=self.money(count_min * hours, price),
+                         monthly_max=self.money(count_max * hours, price), quantity_min=count_min * hours,
+                         quantity_max=count_max * hours, unit=unit,
+                         unit_price=price, capacity=capacity, price_ref=price_ref, source=source, as_of=as_of,
+                         assumption=assumption)
+
+    def fee_line(self, component: str, fee: FixedFee, quantity: float, unit: str, assumption: str = "") -> Line:
+        note = assumption
+        if not fee_covers(fee, self.region):
+            note = "; ".join(x for x in (note, f"the price row is for {fee.region}, applied to {self.region}") if x)
+        return self.line(component, PRICED, monthly_min=self.money(quantity, fee.usd),
+                         monthly_max=self.money(quantity, fee.usd), quantity_min=quantity, quantity_max=quantity,
+                         unit=unit, unit_price=fee.usd, price_ref=f"fixed_fees.csv {fee.key}", source=fee.source,
+                         as_of=fee.as_of, assumption=note)
+
+    def fee(self, key: str, component: str, quantity: float, unit: str, assumption: str = "") -> list[Line]:
+        fee = self.catalog.fee(key)
+        if fee is None:
+            return self.unpriced(f"no '{key}' row in fixed_fees.csv", component)
+        return [self.fee_line(component, fee, quantity, unit, assumption)]
+
+    def storage(self, key: str, component: str, usage_field: str, described: str, extra: str = "") -> list[Line]:
+        """GB from the usage assumptions (or this resource's override) x a per-GB-month fee."""
+        gb = self.usage.for_resource(self.usage_key, "storage_gb", getattr(self.usage, usage_field))
+        note = f"assumes {gb:g} GB {described} (usage: {usage_field})" + (f"; {extra}" if extra else "")
+        return self.fee(key, component, gb, "GB-months", note)
+
+    def nodes(self, component: str, instance_type: str, count_min: float, count_max: float, spot: bool,
+              assumption: str = "", max_price: float | None = None) -> list[Line]:
+        """A group of VMs at min and max size, at the spot price when the group is spot."""
+        row: VmRow | None = self.catalog.vm(self.cloud, self.region, instance_type)
+        if row is None:
+            return self.unpriced(f"no price for {instance_type} in {self.region} in vm_prices.csv", component)
+        notes = [assumption] if assumption else []
+        capacity, price = ("spot", row.spot_usd_per_hour) if spot else ("on-demand", row.on_demand_usd_per_hour)
+        if spot and price is None:
+            capacity, price = "spot", row.on_demand_usd_per_hour
+            notes.append("no spot price in the catalog: priced at on-demand")
+        if price is None:
+            return self.unpriced(f"no {capacity} price for {instance_type} in {self.region}", component)
+        if spot and max_price is not None and 0 <= max_price < price:
+            notes.append(f"capped by the pool's max spot price ${max_price:g}/h")
+            price = max_price
+        ref = f"vm_prices.csv {self.cloud} {self.region} {instance_type} {capacity.replace('-', '')}"
+        return [self.hourly(component, count_min, count_max, price, ref, row.source, row.as_of, capacity,
+                            "; ".join(notes))]
+
+
+def fee_covers(fee: FixedFee, region: str) -> bool:
+    where = fee.region.lower()
+    return where.startswith("all") or region in where or (where.startswith("us regions") and region.startswith("us"))
+
+
+Pricer = Callable[[Resource], list[Line]]
+
+
+def free_because(reason: str) -> Pricer:
+    """A pricer for resource types the cloud does not charge for."""
+    return lambda r: r.free(reason)
+
+
+def no_price_row(what: str) -> Pricer:
+    """A pricer for charged resource types the catalog cannot price yet: listed, never $0."""
+    return lambda r: r.unpriced(f"{what}: no price row in the catalog")

@@ -1,0 +1,107 @@
+"""Load and check a job file (job.yaml) against the platform spec and the chosen backend.
+
+Everything that can be wrong is found before anything is submitted: unknown keys, a team not in
+the spec, an accelerator the backend cannot provide, a spot policy that contradicts itself, a
+missing entrypoint. Problems carry the field path, the value, what is allowed and the fix.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from terraml.backend import LoadedJob, TrainingJob
+from terraml.errors import Problem, SpecError, UserError
+from terraml.policy.spot import with_defaults
+from terraml.spec.loader import locate_path, parse_document, read_yaml
+from terraml.spec.models import Platform
+from terraml.suggest import did_you_mean
+
+
+def load_job(path: str | Path, platform: Platform, cloud: str, team: str | None = None) -> LoadedJob:
+    """``team`` (from --team) replaces the job file's team."""
+    job_path = Path(path)
+    if not job_path.is_file():
+        raise UserError(f"job file not found: {job_path}; pass the path of a job.yaml (see examples/job.yaml).")
+    doc = read_yaml(job_path)
+    job: TrainingJob = parse_document(doc, TrainingJob, str(job_path), "'name', 'team' and 'entrypoint'")
+    if team:
+        job = job.model_copy(update={"team": team})
+    problems: list[Problem] = []
+    source_dir = (job_path.parent / job.source_dir).resolve()
+    _check_team(job, platform, cloud, problems)
+    _check_spot(job, problems)
+    _check_entrypoint(job, source_dir, problems)
+    _check_resources(job, cloud, problems)
+    if problems:
+        located = [Problem(p.path, p.message, locate_path(doc, p.path, str(job_path))) for p in problems]
+        raise SpecError(located, str(job_path))
+    return LoadedJob(job=job, path=job_path, source_dir=source_dir,
+                     spot=with_defaults(job.spot, job.max_runtime_hours))
+
+
+def _check_team(job: TrainingJob, platform: Platform, cloud: str, problems: list[Problem]):
+    team = platform.team(job.team)
+    names = [t.name for t in platform.teams]
+    if team is None:
+        problems.append(Problem("team", f"'{job.team}' is not a team in the platform spec"
+                                        f"{did_you_mean(job.team, names)} Teams: {', '.join(names)}."))
+    elif cloud != "local" and getattr(team.clouds, cloud, None) is None:
+        have = ", ".join(n for n, _ in team.clouds.items()) or "none"
+        problems.append(Problem("team", f"team '{job.team}' has no {cloud} environment in the platform spec "
+                                        f"(it has: {have}); submit with --cloud set to one of them, or add "
+                                        f"clouds.{cloud} to the team."))
+    elif cloud != "local" and team.quotas.max_gpus is not None and job.resources.accelerator:
+        gpus = job.resources.accelerator_count * job.resources.instance_count
+        if gpus > team.quotas.max_gpus:
+            problems.append(Problem("resources.instance_count",
+                                    f"the job asks for {gpus} GPUs (accelerator_count x instance_count), above the "
+                                    f"team's quotas.max_gpus {team.quotas.max_gpus}; lower them or raise the quota."))
+
+
+def _check_spot(job: TrainingJob, problems: list[Problem]):
+    spot = job.spot
+    fallback_only = {"max_interruptions": spot.max_interruptions, "max_price_ratio": spot.max_price_ratio}
+    if spot.mode == "on-demand":
+        for key, value in {**fallback_only, "max_wait_hours": spot.max_wait_hours}.items():
+            if value is not None:
+                problems.append(Problem(f"spot.{key}", f"{value} only applies to spot capacity, but mode is "
+                                                       f"'on-demand'; remove it or use mode 'auto'."))
+    elif spot.mode == "spot":
+        for key, value in fallback_only.items():
+            if value is not None:
+                problems.append(Problem(f"spot.{key}", f"{value} decides when to fall back to on-demand, but mode "
+                                                       f"'spot' never does; remove it or use mode 'auto'."))
+    if spot.mode != "on-demand" and spot.max_wait_hours is not None and spot.max_wait_hours < job.max_runtime_hours:
+        problems.append(Problem("spot.max_wait_hours",
+                                f"{spot.max_wait_hours:g} is below max_runtime_hours {job.max_runtime_hours:g}; the "
+                                "wait counts the runtime too, so it must be >= max_runtime_hours (SageMaker rejects "
+                                "it otherwise). Raise max_wait_hours."))
+
+
+def _check_entrypoint(job: TrainingJob, source_dir: Path, problems: list[Problem]):
+    if not source_dir.is_dir():
+        problems.append(Problem("source_dir", f"'{job.source_dir}' is not a folder (resolved to {source_dir}); "
+                                              "it is relative to the job file."))
+        return
+    try:
+        words = shlex.split(job.entrypoint)
+    except ValueError as exc:
+        problems.append(Problem("entrypoint", f"{job.entrypoint!r} cannot be parsed: {exc}; fix the quoting."))
+        return
+    script = next((w for w in words if w.endswith((".py", ".sh"))), None)
+    if script and not (source_dir / script).is_file():
+        problems.append(Problem("entrypoint", f"'{script}' is not in {job.source_dir} ({source_dir}); "
+                                              "fix the entrypoint or source_dir."))
+
+
+def _check_resources(job: TrainingJob, cloud: str, problems: list[Problem]):
+    r = job.resources
+    given = [k for k in ("accelerator", "instance_type", "machine_type") if getattr(r, k)]
+    if len(given) > 1:
+        problems.append(Problem("resources", f"{' and '.join(given)} given; give one of them."))
+    if cloud != "local" and job.framework is None and job.image is None:
+        problems.append(Problem("framework", "neither 'framework' nor 'image' given; a cloud job needs a "
+                                             "container: set framework {name, version} or image."))
+    if job.framework is not None and job.image is not None:
+        problems.append(Problem("image", "both 'framework' and 'image' given; give one of them."))

@@ -1,0 +1,158 @@
+"""The terraml CLI as a user runs it: exit codes, messages without tracebacks, spec resolution."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from terraml.spec import resolve_spec_path
+
+from ..conftest import EXAMPLE, ROOT, SHARED_EXAMPLES, tool_env
+
+TERRAML = [sys.executable, "-m", "terraml.cli"]
+
+
+def run(*args, cwd=ROOT, env=None):
+    return subprocess.run([*TERRAML, *args], cwd=cwd, env={**tool_env(), **(env or {})}, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_validate_ok():
+    result = run("validate", str(EXAMPLE))
+    assert result.returncode == 0
+    assert "is valid: 3 teams, 4 stacks (2 synthesized, 2 not yet supported)" in result.stdout
+
+
+def test_reference_examples_load_unchanged():
+    if SHARED_EXAMPLES.exists():
+        assert EXAMPLE.read_text() == (SHARED_EXAMPLES / "platform.yaml").read_text()
+        assert (ROOT / "examples" / "job.yaml").read_text() == (SHARED_EXAMPLES / "job.yaml").read_text()
+    assert run("validate", str(EXAMPLE)).returncode == 0
+
+
+def test_invalid_spec_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "platform.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("instance_type: g5.2xlarge ", "instance_type: g5.2xlarg  "))
+    result = run("validate", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert ("teams[0].clouds.aws.gpu_pools[0].instance_type: 'g5.2xlarg' is not an instance type in us-east-1; "
+            "did you mean 'g5.2xlarge'?") in " ".join(result.stderr.split())
+
+
+def test_missing_spec_names_every_way_to_give_one(tmp_path):
+    result = run("validate", cwd=tmp_path, env={"TERRAML_SPEC": ""})
+    assert result.returncode == 2
+    assert "platform.yaml" in result.stderr and "TERRAML_SPEC" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_spec_resolution_order(tmp_path, monkeypatch):
+    (tmp_path / "platform.yaml").write_text("x")
+    (tmp_path / "env.yaml").write_text("x")
+    (tmp_path / "arg.yaml").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TERRAML_SPEC", raising=False)
+    assert resolve_spec_path(None).name == "platform.yaml"
+    monkeypatch.setenv("TERRAML_SPEC", str(tmp_path / "env.yaml"))
+    assert resolve_spec_path(None).name == "env.yaml"
+    assert resolve_spec_path(str(tmp_path / "arg.yaml")).name == "arg.yaml"
+    # Optional (cost report uses the spec only for budgets): no default file means no spec ...
+    monkeypatch.delenv("TERRAML_SPEC")
+    (tmp_path / "platform.yaml").unlink()
+    assert resolve_spec_path(None, required=False) is None
+    # ... but a spec that was named and is missing is still an error.
+    from terraml.errors import UserError
+
+    with pytest.raises(UserError, match="spec file not found"):
+        resolve_spec_path(str(tmp_path / "gone.yaml"), required=False)
+
+
+HEAVY = ("cdktn", "jsii", "boto3", "botocore", "google.cloud", "azure", "mlflow", "sagemaker", "moto")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["jobs", "list", "--cloud", "local"], ["jobs", "--help"]])
+def test_light_commands_load_no_cdktn_mlflow_or_cloud_sdk(argv, tmp_path):
+    code = (f"import sys\nfrom terraml.cli import app\ntry:\n    app({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY', [m for m in {HEAVY!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**tool_env(), "TERRAML_HOME": str(tmp_path)})
+    assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_stacks_lists_skipped_clouds_with_the_reason():
+    result = run("stacks", "--spec", str(EXAMPLE))
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "vision-aws" in text and "recsys-aws" in text
+    assert "skipped: GCP stacks" in text and "skipped: Azure stacks" in text
+
+
+def test_synth_writes_cdktf_out_in_the_current_folder(tmp_path):
+    result = run("synth", str(EXAMPLE), "--team", "recsys", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (tmp_path / "cdktf.out" / "stacks").iterdir()] == ["recsys-aws"]
+    stack = json.loads((tmp_path / "cdktf.out" / "stacks" / "recsys-aws" / "cdk.tf.json").read_text())
+    assert "aws_eks_cluster" in stack["resource"]
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging folder left behind
+
+
+def test_narrowed_synth_keeps_the_other_stacks(tmp_path, example_spec):
+    from terraml.synth import synth
+
+    out = tmp_path / "cdktf.out"
+    synth(example_spec.platform, out)
+    vision = (out / "stacks" / "vision-aws" / "cdk.tf.json").read_text()
+    (out / "stacks" / "stale-aws").mkdir()  # a stack the spec no longer produces
+    result = synth(example_spec.platform, out, team="recsys")
+    assert result.written == ["recsys-aws"]
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["recsys-aws", "vision-aws"]
+    assert (out / "stacks" / "vision-aws" / "cdk.tf.json").read_text() == vision
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["recsys-aws", "vision-aws"]
+
+
+def test_synth_says_which_stacks_it_skipped(tmp_path):
+    result = run("synth", str(EXAMPLE), "--team", "nlp", cwd=tmp_path)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "skipped nlp-gcp: GCP stacks" in text and "skipped nlp-azure: Azure stacks" in text
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--team", "vison"], "--team: 'vison' is not a team in the spec; did you mean 'vision'?"),
+    (["--cloud", "aws2"], "--cloud: 'aws2' is not a cloud; allowed: aws, gcp, azure."),
+])
+def test_synth_narrowing_errors(tmp_path, args, message):
+    result = run("synth", str(EXAMPLE), *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split())
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_failed_synth_keeps_the_previous_output(tmp_path, example_spec):
+    from terraml.policy.machines import Unresolvable
+    from terraml.synth import synth
+
+    out = tmp_path / "cdktf.out"
+    synth(example_spec.platform, out, team="recsys")
+    before = (out / "stacks" / "recsys-aws" / "cdk.tf.json").read_text()
+    # A spec the checks would refuse, built directly: the stack cannot resolve 3 x T4 and raises mid-build.
+    pool = example_spec.platform.teams[2].clouds.aws.gpu_pools[0].model_copy(update={"accelerator_count": 3})
+    aws = example_spec.platform.teams[2].clouds.aws.model_copy(update={"gpu_pools": [pool]})
+    team = example_spec.platform.teams[2].model_copy(update={"clouds": example_spec.platform.teams[2].clouds.
+                                                              model_copy(update={"aws": aws})})
+    broken = example_spec.platform.model_copy(update={"teams": [team]})
+    with pytest.raises(Unresolvable):
+        synth(broken, out, team="recsys")
+    assert (out / "stacks" / "recsys-aws" / "cdk.tf.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_catalog_gpus_lists_prices():
+    result = run("catalog", "gpus", "--cloud", "aws", "--region", "us-west-2")
+    assert result.returncode == 0
+    row = next(line for line in result.stdout.splitlines() if "g4dn.xlarge" in line)
+    assert "0.5260" in row and "0.2155" in row
