@@ -157,9 +157,11 @@ class TagAspect:
     """Applies the mandatory tags to every taggable resource of a stack, once, in one place.
 
     Resource tags win over nothing: the mandatory keys (team, cost-center, environment) always
-    carry the stack's values. Launch templates also pass the tags on to the instances and volumes
-    they start, which EKS managed node groups do not do by themselves (cost allocation needs them).
+    carry the stack's values. A cloud whose resources need more than the ``tags`` attribute (AWS
+    launch templates) extends ``visit`` in its own modules folder.
     """
+
+    attribute = "tags"
 
     def __init__(self, tags: dict[str, str]):
         self.tags = dict(tags)
@@ -167,12 +169,7 @@ class TagAspect:
     def visit(self, node: Resource) -> None:
         if node.own_tags is None:
             return
-        merged = {**node.own_tags, **self.tags}
-        node.attrs["tags"] = merged
-        if node.resource_type == "aws_launch_template":
-            node.attrs["tag_specifications"] = [
-                {"resource_type": kind, "tags": merged} for kind in ("instance", "volume", "network-interface")
-            ]
+        node.attrs[self.attribute] = {**node.own_tags, **self.tags}
 
 
 def apply_aspects(stack, *aspects) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import time
@@ -23,17 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
     from moto.server import ThreadedMotoServer
+
+    from terraml.localhost import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -45,9 +40,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     import boto3
     from botocore.exceptions import ClientError
-    from terraml.providers.aws.sagemaker import SageMakerBackend
 
     from terraml.catalog import load_catalog
+    from terraml.providers.aws.sagemaker import SageMakerBackend
     from terraml.spec import load_platform
     from terraml.spec.job_loader import load_job
 
@@ -58,12 +53,12 @@ def main() -> None:
     env = backend.environment("vision")
     session.client("s3").create_bucket(Bucket=env.bucket)
     sm, s3 = session.client("sagemaker"), session.client("s3")
-    template = backend.plan(job)["request"]
+    template = backend.plan(job).request
     sources = [p for p in job.source_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
 
     def terraml_submit(i: int) -> None:
         named = type(job)(job.job.model_copy(update={"name": f"terraml-{i}"}), job.path, job.source_dir, job.spot)
-        assert not backend.submit(named).existing
+        assert not backend.submit(backend.plan(named)).existing
 
     def bare_submit(i: int) -> None:
         name = f"bare-{i}"

@@ -1,5 +1,5 @@
-"""One TerraformStack per team and cloud. Importing this package loads cdktn."""
+"""The cdktn app: one TerraformStack per team and cloud. Importing this package loads cdktn."""
 
-from terraml.stacks.app import build_app, planned_stacks
+from terraml.stacks.app import build_app
 
-__all__ = ["build_app", "planned_stacks"]
+__all__ = ["build_app"]

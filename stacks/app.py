@@ -1,16 +1,14 @@
-"""Turn a loaded spec into a CDK Terrain app with one stack per team and cloud."""
+"""Turn a loaded spec into a CDK Terrain app with one stack per team and cloud, each built by its cloud."""
 
 from __future__ import annotations
 
 from cdktn import App
-from terraml.providers.aws.stack import AwsTeamStack
-from terraml.stacks.context import StackContext
 
 from terraml.catalog import Catalog, load_catalog
+from terraml.cloud import get
 from terraml.inventory import planned_stacks
 from terraml.spec.models import Platform
-
-STACK_CLASSES = {"aws": AwsTeamStack}
+from terraml.stacks.context import StackContext
 
 
 def build_app(platform: Platform, outdir: str, *, team: str | None = None, cloud: str | None = None,
@@ -22,10 +20,7 @@ def build_app(platform: Platform, outdir: str, *, team: str | None = None, cloud
     for planned in planned_stacks(platform, team=team, cloud=cloud):
         if planned.skipped:
             continue
-        t = platform.team(planned.team)
-        STACK_CLASSES[planned.cloud](app, StackContext(platform, t, planned.cloud, catalog))
+        get(planned.cloud).build_stack(app, StackContext(platform, platform.team(planned.team), planned.cloud,
+                                                         catalog))
         built.append(planned.name)
     return app, built
-
-
-__all__ = ["build_app", "planned_stacks"]

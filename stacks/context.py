@@ -1,4 +1,4 @@
-"""What every team stack receives: the spec, the team, the catalog and derived names and tags."""
+"""What every team stack receives: the spec, the team, its cloud, the catalog and the mandatory tags."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from terraml.catalog import Catalog
-from terraml.naming import AwsNames, stack_name, team_tags
+from terraml.naming import stack_name, team_tags
 from terraml.spec.models import Platform, Team
 
 
@@ -24,7 +24,3 @@ class StackContext:
     @cached_property
     def tags(self) -> dict[str, str]:
         return team_tags(self.platform, self.team)
-
-    @cached_property
-    def aws_names(self) -> AwsNames:
-        return AwsNames.for_team(self.platform, self.team)

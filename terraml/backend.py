@@ -1,14 +1,18 @@
-"""The one interface every job backend implements, and the job model it takes.
+"""The one interface every job backend implements: every verb the CLI offers is here.
 
-    Backend.submit(job) -> JobHandle        returns at once; the job runs on its own
+    Backend.plan(job) -> JobPlan            everything submit will do, without doing it (typed)
+    Backend.submit(plan) -> JobHandle       returns at once; the job runs on its own
     Backend.status(handle) -> JobStatus     a common lifecycle on every backend (State)
     Backend.logs(handle) -> lines
     Backend.cancel(handle)
-    Backend.deploy(model, version, endpoint, canary_percent) -> Deployment
+    Backend.handle(name), list_jobs()
     Backend.wait(handle)                    written once here: polls status with backoff
+    Backend.deploy(model, version, endpoint, canary_percent) -> Deployment
+    Backend.invoke(endpoint, payload), undeploy(endpoint), list_endpoints()
 
-A backend declares what it cannot do in ``UNSUPPORTED`` (feature -> reason); ``require`` checks it
-in one place. Backends are found by name through ``providers.registry``.
+A backend belongs to a cloud (``NAME``); what it cannot do is in that cloud's UNSUPPORTED table, and
+a verb it does not implement raises the one UnsupportedFeature error from that table (exit 2).
+Backends are built by their cloud: ``terraml.cloud.get(name).backend(settings)``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from terraml.errors import UnsupportedFeature
+from terraml.catalog import Catalog
+from terraml.cloud import Feature
+from terraml.cost.job_estimate import JobEstimate
+from terraml.policy.spot import SpotDecision
+from terraml.spec.job import LoadedJob
+from terraml.spec.models import Platform
 
 
 class State(enum.StrEnum):
@@ -40,71 +46,18 @@ class State(enum.StrEnum):
         return self in (State.COMPLETED, State.FAILED, State.STOPPED)
 
 
-class Feature(enum.StrEnum):
-    CANARY = "canary deployments"
-    ACCELERATORS = "reserved accelerators"
-
-
-# ---------------------------------------------------------------- the job file (job.yaml)
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Framework(_Strict):
-    name: Literal["pytorch", "tensorflow", "huggingface", "xgboost", "sklearn"]
-    version: str = Field(min_length=1)
-
-
-class Resources(_Strict):
-    accelerator: str | None = None
-    accelerator_count: int = Field(default=1, ge=1, le=16)
-    instance_type: str | None = None
-    """The cloud's own name, e.g. ml.g5.2xlarge; instead of an accelerator."""
-    machine_type: str | None = None
-    instance_count: int = Field(default=1, ge=1, le=100)
-
-
-class JobSpot(_Strict):
-    mode: Literal["spot", "on-demand", "auto"] = "on-demand"
-    max_wait_hours: float | None = Field(default=None, gt=0)
-    """Give up waiting for spot capacity after this long, runtime included (default: twice the runtime)."""
-    max_interruptions: int | None = Field(default=None, ge=0)
-    """auto: after this many interruptions, finish on on-demand (default 3)."""
-    max_price_ratio: float | None = Field(default=None, gt=0, le=1)
-    """auto: use on-demand when spot costs more than this share of on-demand."""
-    checkpoint_every_minutes: int | None = Field(default=None, ge=1, le=1440)
-    """How often the job writes checkpoints to $TERRAML_CHECKPOINT_DIR (default 15 for spot jobs)."""
-
-
-Scalar = str | int | float | bool
-
-
-class TrainingJob(_Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
-    team: str
-    entrypoint: str = Field(min_length=1)
-    source_dir: str = "."
-    framework: Framework | None = None
-    image: str | None = None
-    resources: Resources = Resources()
-    hyperparameters: dict[str, Scalar] = {}
-    environment: dict[str, str] = {}
-    max_runtime_hours: float = Field(default=24, gt=0, le=672)
-    spot: JobSpot = JobSpot()
-    register_model: str | None = None
-
-
 @dataclass(frozen=True)
-class LoadedJob:
-    """A checked job with its source folder resolved against the job file's location."""
+class JobPlan:
+    """What submit will do: computed once by plan(), shown by `train --dry-run`, then submitted as is."""
 
-    job: TrainingJob
-    path: Path
-    source_dir: Path
-    spot: JobSpot  # with defaults filled in (max_wait_hours, max_interruptions, checkpoint interval)
+    job: LoadedJob
+    decision: SpotDecision
+    notes: tuple[str, ...] = ()
+    estimate: JobEstimate | None = None
+    request: dict | None = None
+    """The cloud API request submit sends (None where the backend sends none, e.g. local)."""
 
 
-# ---------------------------------------------------------------- results
 @dataclass(frozen=True)
 class JobHandle:
     backend: str
@@ -138,36 +91,56 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class EndpointStatus:
+    endpoint: str
+    team: str | None
+    state: str
+    """The backend's own word: 'serving', 'stopped', 'InService', 'Updating', ..."""
+    model: str | None = None
+    version: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Everything a backend may need, resolved once by the CLI and passed down."""
+    """Everything a backend may need, resolved once by the CLI (flag > environment > spec > default)."""
 
     home: Path
+    catalog: Catalog
     tracking_uri: str | None = None
-    platform: object | None = None  # terraml.spec.models.Platform
-    catalog: object | None = None  # terraml.catalog.Catalog
+    platform: Platform | None = None
+    team: str | None = None
+    """Act for this team (--team): which team's endpoints and jobs are meant when names repeat."""
 
 
 class Backend(ABC):
-    """A place where jobs run. Subclasses set NAME and UNSUPPORTED and implement the abstract methods."""
+    """A place where jobs run. Subclasses set NAME (their cloud) and implement the abstract methods."""
 
     NAME: str = ""
-    UNSUPPORTED: dict[Feature, str] = {}
+    MAX_POLL_S: float = 30.0
+    """The longest wait() sleeps between two polls (its backoff grows up to this)."""
 
     @classmethod
     @abstractmethod
     def from_settings(cls, settings: Settings) -> Backend: ...
 
-    @abstractmethod
-    def plan(self, job: LoadedJob) -> dict:
-        """Everything submit would do, without doing it: the spot decision, the request, notes.
-        Raises SpecError for what this backend cannot provide."""
-
     def require(self, feature: Feature) -> None:
-        if feature in self.UNSUPPORTED:
-            raise UnsupportedFeature(f"{self.NAME}: {feature.value} is not supported: {self.UNSUPPORTED[feature]}")
+        from terraml.cloud import get
+
+        get(self.NAME).require(feature)
+
+    def _unsupported(self, feature: Feature):
+        self.require(feature)
+        raise TypeError(f"the {self.NAME} backend neither implements {feature.value} nor lists it in UNSUPPORTED")
+
+    # ------------------------------------------------------------ jobs
+    @abstractmethod
+    def plan(self, job: LoadedJob) -> JobPlan:
+        """Everything submit would do, without doing it. Raises SpecError for what this backend cannot
+        provide; makes no network call."""
 
     @abstractmethod
-    def submit(self, job: LoadedJob, **options) -> JobHandle: ...
+    def submit(self, plan: JobPlan, *, simulate_interruptions: int = 0) -> JobHandle: ...
 
     @abstractmethod
     def status(self, handle: JobHandle) -> JobStatus: ...
@@ -185,15 +158,14 @@ class Backend(ABC):
     @abstractmethod
     def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]: ...
 
-    @abstractmethod
-    def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment: ...
-
     def wait(self, handle: JobHandle, *, timeout_s: float | None = None, first_poll_s: float = 0.2,
-             max_poll_s: float = 30.0, on_poll: Callable[[JobStatus], None] | None = None,
+             max_poll_s: float | None = None, on_poll: Callable[[JobStatus], None] | None = None,
              sleep: Callable[[float], None] = time.sleep) -> JobStatus:
-        """Poll until the job ends, backing off from ``first_poll_s`` to ``max_poll_s`` between polls."""
+        """Poll until the job ends, backing off from ``first_poll_s`` to ``max_poll_s`` between polls.
+        The one poll loop: `train` and `jobs logs --follow` show progress through ``on_poll``."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        delay = first_poll_s
+        ceiling = self.MAX_POLL_S if max_poll_s is None else max_poll_s
+        delay = min(first_poll_s, ceiling)
         while True:
             status = self.status(handle)
             if on_poll:
@@ -203,4 +175,18 @@ class Backend(ABC):
             if deadline is not None and time.monotonic() >= deadline:
                 return status
             sleep(delay)
-            delay = min(delay * 1.5, max_poll_s)
+            delay = min(delay * 1.5, ceiling)
+
+    # ------------------------------------------------------------ serving (unsupported unless implemented)
+    def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
+        return self._unsupported(Feature.SERVING)
+
+    def invoke(self, endpoint: str, payload: dict) -> dict:
+        return self._unsupported(Feature.SERVING)
+
+    def list_endpoints(self) -> list[EndpointStatus]:
+        return self._unsupported(Feature.SERVING)
+
+    def undeploy(self, endpoint: str) -> bool:
+        """Stop serving on an endpoint; False when there was nothing to stop."""
+        return self._unsupported(Feature.UNDEPLOY)

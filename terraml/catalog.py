@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,6 @@ VM_COLUMNS = (
 )
 MANAGED_COLUMNS = ("cloud", "service", "region", "instance_type", "usage", "usd_per_hour", "source", "as_of")
 FIXED_COLUMNS = ("key", "cloud", "item", "unit", "usd", "region", "source", "as_of")
-CLOUDS = ("aws", "gcp", "azure")
 # Catalog rows that price a component, not something a user can ask for by name.
 _NOT_ORDERABLE = {"gpu-only"}
 
@@ -144,11 +144,14 @@ class Catalog:
         """The price of GPUs attached to a host VM (GCP N1 + T4/V100/P100/P4), without the host."""
         return self._attached.get((cloud, region, accelerator, count))
 
-    def cheapest(self, cloud: str, region: str, accelerator: str, count: int) -> VmRow | None:
-        """The cheapest on-demand type with exactly ``count`` of ``accelerator`` per node."""
+    def cheapest(self, cloud: str, region: str, accelerator: str, count: int,
+                 allowed: Callable[[str], bool] | None = None) -> VmRow | None:
+        """The cheapest on-demand type with exactly ``count`` of ``accelerator`` per node (among the
+        ``allowed`` type names, when given)."""
         fits = [
             r for r in self.offers(cloud, region, accelerator)
             if r.accelerator_count == count and r.on_demand_usd_per_hour is not None
+            and (allowed is None or allowed(r.instance_type))
         ]
         return min(fits, key=lambda r: (r.on_demand_usd_per_hour, r.vcpus or 0, r.instance_type), default=None)
 
@@ -165,10 +168,13 @@ class Catalog:
 
 
 def _load_vms(path: Path) -> list[VmRow]:
+    from terraml.cloud import environment_names
+
+    clouds = environment_names()
     rows = []
     for line, r in _rows(path, VM_COLUMNS):
-        if r["cloud"] not in CLOUDS:
-            raise CatalogError(f"{path.name}:{line}: column 'cloud' is {r['cloud']!r}; allowed: {', '.join(CLOUDS)}")
+        if r["cloud"] not in clouds:
+            raise CatalogError(f"{path.name}:{line}: column 'cloud' is {r['cloud']!r}; allowed: {', '.join(clouds)}")
         count = _number(path, line, "accelerator_count", r["accelerator_count"])
         rows.append(VmRow(
             cloud=r["cloud"], region=r["region"], instance_type=r["instance_type"],

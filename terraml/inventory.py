@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terraml import cloud as clouds
+from terraml.cloud import Feature
 from terraml.errors import UserError
 from terraml.naming import stack_name
 from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
-
-SYNTHESIZED_CLOUDS = ("aws",)
-NOT_YET = {
-    "gcp": "GCP stacks (GKE, Artifact Registry, Vertex AI) are not built yet; the gcp block is fully validated",
-    "azure": "Azure stacks (AKS, ACR, Azure ML) are not built yet; the azure block is fully validated",
-}
 
 
 @dataclass(frozen=True)
@@ -32,8 +28,8 @@ def planned_stacks(platform: Platform, *, team: str | None = None, cloud: str | 
     if team and team not in teams:
         raise UserError(f"--team: '{team}' is not a team in the spec{did_you_mean(team, teams)} "
                         f"Teams: {', '.join(teams)}.")
-    if cloud and cloud not in ("aws", "gcp", "azure"):
-        raise UserError(f"--cloud: '{cloud}' is not a cloud; allowed: aws, gcp, azure.")
+    if cloud:
+        clouds.environment(cloud)
     out = []
     for t in platform.teams:
         if team and t.name != team:
@@ -41,7 +37,7 @@ def planned_stacks(platform: Platform, *, team: str | None = None, cloud: str | 
         for name, _ in t.clouds.items():
             if cloud and name != cloud:
                 continue
-            out.append(PlannedStack(t.name, name, None if name in SYNTHESIZED_CLOUDS else NOT_YET[name]))
+            out.append(PlannedStack(t.name, name, clouds.get(name).unsupported_reason(Feature.STACKS)))
     if not out:
         raise UserError(f"no stack matches --team {team or '*'} --cloud {cloud or '*'}; "
                         "run 'terraml stacks' to list them.")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from terraml.localhost import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "platform.yaml"
 SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
@@ -57,14 +59,6 @@ def need(tool: Path | str) -> str:
     if not found:
         pytest.fail(f"{tool} is not installed; run 'make test', which installs it")
     return found
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout_s: float = 120) -> None:

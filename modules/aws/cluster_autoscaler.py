@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from constructs import Construct
+
 from terraml.modules.aws.eks_cluster import EksCluster
 from terraml.modules.aws.iam import Role, RoleProps, allow, policy
 from terraml.modules.core import Module, Provider, Resource

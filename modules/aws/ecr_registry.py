@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from constructs import Construct
+
 from terraml.modules.core import Module, Resource
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from constructs import Construct
+
 from terraml.modules.aws.iam import Role, RoleProps, policy
 from terraml.modules.core import Module, Resource
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
+
 from terraml.modules.core import Module, Resource
+from terraml.policy.capacity import ACCELERATOR_LABEL, CAPACITY_LABEL, POOL_LABEL
 
 CAPACITY_TYPE = {"spot": "SPOT", "on-demand": "ON_DEMAND"}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
@@ -51,8 +53,8 @@ class EksGpuPool(Module):
     def __init__(self, scope: Construct, id: str, props: EksGpuPoolProps):
         super().__init__(scope, id)
         resource = gpu_resource(props.accelerator)
-        labels = {"terraml.io/pool": props.pool, "terraml.io/capacity": props.capacity,
-                  "terraml.io/accelerator": props.accelerator or "unknown"}
+        labels = {POOL_LABEL: props.pool, CAPACITY_LABEL: props.capacity,
+                  ACCELERATOR_LABEL: props.accelerator or "unknown"}
         template = Resource(self, "launch-template", "aws_launch_template", {
             "name_prefix": f"{props.node_group_name}-",
             "update_default_version": True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
+
 from terraml.modules.core import Module, Resource
 
 FEATURE_TYPE = {"integral": "Integral", "fractional": "Fractional", "string": "String"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from constructs import Construct
+
 from terraml.modules.aws.iam import Role, RoleProps, allow, policy
 from terraml.modules.core import Module, Resource
 

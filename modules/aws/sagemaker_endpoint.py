@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
+
 from terraml.modules.core import Module, Resource
 
 VARIANT = "AllTraffic"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
+
 from terraml.modules.aws.iam import Role, RoleProps, allow, policy
 from terraml.modules.core import Module
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from terraml.cost.model import Line
-from terraml.cost.pricing import Resource, free_because, no_price_row
+from terraml.cost.pricing import ResourceToPrice, free_because, no_price_row
+from terraml.policy.capacity import POOL_LABEL
 
 FREE = {
     **dict.fromkeys(
@@ -37,7 +38,7 @@ NO_PRICE_ROW = {
 }
 
 
-def eks_cluster(r: Resource) -> list[Line]:
+def eks_cluster(r: ResourceToPrice) -> list[Line]:
     return r.fee("aws.eks.control_plane", "control plane", r.usage.hours_per_month, "cluster-hours",
                  "standard support; extended-support versions cost more (aws.eks.control_plane_extended)")
 
@@ -47,18 +48,19 @@ def _scaling(block: dict) -> dict:
     return (scaling[0] if scaling else {}) if isinstance(scaling, list) else scaling
 
 
-def _spot_sibling(r: Resource) -> dict | None:
-    """The spot group an on-demand group backs up: terraml's `auto` pools are such a pair, labelled alike."""
-    pool = (r.block.get("labels") or {}).get("terraml.io/pool")
+def _spot_sibling(r: ResourceToPrice) -> dict | None:
+    """The spot group an on-demand group backs up: an `auto` pool's two groups carry the same pool label
+    (terraml.policy.capacity), whatever their names."""
+    pool = (r.block.get("labels") or {}).get(POOL_LABEL)
     if not pool or r.block.get("capacity_type") == "SPOT":
         return None
     spot_groups = r.stack.memo("aws.spot_groups", lambda: {
-        (b.get("cluster_name"), (b.get("labels") or {}).get("terraml.io/pool")): b
+        (b.get("cluster_name"), (b.get("labels") or {}).get(POOL_LABEL)): b
         for b in r.stack.of_type("aws_eks_node_group").values() if b.get("capacity_type") == "SPOT"})
     return spot_groups.get((r.block.get("cluster_name"), pool))
 
 
-def eks_node_group(r: Resource) -> list[Line]:
+def eks_node_group(r: ResourceToPrice) -> list[Line]:
     types = r.block.get("instance_types") or []
     scaling = _scaling(r.block)
     if not types:
@@ -85,28 +87,28 @@ def eks_node_group(r: Resource) -> list[Line]:
                      f"${row.on_demand_usd_per_hour:g} instead of ${spot_price:g}; {note}")]
 
 
-def nat_gateway(r: Resource) -> list[Line]:
+def nat_gateway(r: ResourceToPrice) -> list[Line]:
     gb = r.usage.for_resource(r.usage_key, "data_gb", r.usage.nat_data_gb)
     return (r.fee("aws.nat.hour", "gateway hours", r.usage.hours_per_month, "gateway-hours")
             + r.fee("aws.nat.gb", "data processed", gb, "GB", f"assumes {gb:g} GB/month (usage: nat_data_gb)"))
 
 
-def s3_bucket(r: Resource) -> list[Line]:
+def s3_bucket(r: ResourceToPrice) -> list[Line]:
     return r.storage("aws.s3.standard_storage", "storage", "bucket_storage_gb", "in S3 Standard",
                      "requests not priced")
 
 
-def ecr_repository(r: Resource) -> list[Line]:
+def ecr_repository(r: ResourceToPrice) -> list[Line]:
     return r.storage("aws.ecr.storage", "image storage", "registry_storage_gb", "of images")
 
 
-def vpc_endpoint(r: Resource) -> list[Line]:
+def vpc_endpoint(r: ResourceToPrice) -> list[Line]:
     if (r.block.get("vpc_endpoint_type") or "Gateway") == "Gateway":
         return r.free("gateway endpoints (S3, DynamoDB) carry no charge")
     return r.unpriced("interface endpoints are charged per hour and GB; no price row in the catalog")
 
 
-def _autoscaling_range(r: Resource, endpoint_name: str) -> tuple[int, int] | None:
+def _autoscaling_range(r: ResourceToPrice, endpoint_name: str) -> tuple[int, int] | None:
     targets = r.stack.memo("aws.endpoint_scaling", lambda: {
         str(b.get("resource_id", "")).split("/")[1]: (b.get("min_capacity", 1), b.get("max_capacity", 1))
         for b in r.stack.of_type("aws_appautoscaling_target").values()
@@ -114,7 +116,7 @@ def _autoscaling_range(r: Resource, endpoint_name: str) -> tuple[int, int] | Non
     return targets.get(endpoint_name)
 
 
-def sagemaker_endpoint(r: Resource) -> list[Line]:
+def sagemaker_endpoint(r: ResourceToPrice) -> list[Line]:
     found = r.stack.resolve(r.block.get("endpoint_config_name"))
     if found is None:
         return r.unpriced("its endpoint configuration is not in this stack", "instances")
@@ -138,7 +140,7 @@ def sagemaker_endpoint(r: Resource) -> list[Line]:
     return lines
 
 
-def sagemaker_feature_group(r: Resource) -> list[Line]:
+def sagemaker_feature_group(r: ResourceToPrice) -> list[Line]:
     return r.unpriced("SageMaker Feature Store paid read/write units and storage are not in the catalog "
                       "(only the first two months' free tier); the offline store is part of the bucket's storage")
 

@@ -1,18 +1,30 @@
 """The SageMaker backend: training jobs with managed spot, and blue/green model rollouts on endpoints.
 
-boto3 is imported here and nowhere else in the package; a boto3 session can be injected (tests pass
-one pointed at moto). The team's bucket, role and key come from the spec through terraml.naming:
-the same names the AWS team stack creates.
+boto3 is imported in this folder only; a boto3 session can be injected (tests pass one pointed at
+moto). The team's bucket, role and key come from the spec through AwsNames: the same names the AWS
+team stack creates.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
+
+from terraml.backend import Backend, Deployment, EndpointStatus, JobHandle, JobPlan, JobStatus, Settings, State
+from terraml.catalog import Catalog, VmRow
+from terraml.cloud import Feature
+from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
+from terraml.naming import team_tags
+from terraml.policy.machines import Unresolvable, resolve_machine
+from terraml.policy.spot import decide
+from terraml.providers.aws.names import AwsNames
+from terraml.providers.aws.regions import botocore_enum
 from terraml.providers.aws.training import (
     TeamEnvironment,
     job_cost,
@@ -21,13 +33,8 @@ from terraml.providers.aws.training import (
     spot_gave_up,
     training_request,
 )
-
-from terraml.backend import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
-from terraml.catalog import Catalog
-from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
-from terraml.naming import AwsNames, team_tags
-from terraml.policy.spot import decide
-from terraml.regions import botocore_enum
+from terraml.spec.job import LoadedJob
+from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
 FALLBACK_SUFFIX = "-od"
@@ -51,15 +58,24 @@ def framework_image(framework: str, version: str, region: str, instance_type: st
                                image_scope=scope)
 
 
+@dataclass(frozen=True)
+class SageMakerPlan(JobPlan):
+    """A SageMaker job plan: the request, and where it goes."""
+
+    environment: TeamEnvironment | None = None
+    instance_type: str = ""
+
+
 class SageMakerBackend(Backend):
     NAME = "aws"
-    UNSUPPORTED: dict[Feature, str] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SageMakerBackend:
-        return cls(settings.platform, settings.catalog, tracking_uri=settings.tracking_uri)
+        if settings.platform is None:
+            raise UserError("the aws backend needs the platform spec (--spec or $TERRAML_SPEC).")
+        return cls(settings.platform, settings.catalog, tracking_uri=settings.tracking_uri, team=settings.team)
 
-    def __init__(self, platform, catalog: Catalog, *, session: boto3.Session | None = None,
+    def __init__(self, platform: Platform, catalog: Catalog, *, session: boto3.Session | None = None,
                  client_factory: Callable[[str, str], object] | None = None,
                  tracking_uri: str | None = None, team: str | None = None):
         """``client_factory(service, region)`` replaces boto3 client creation (tests pass stubbed clients)."""
@@ -72,9 +88,6 @@ class SageMakerBackend(Backend):
         self._account: str | None = None
 
     # ------------------------------------------------------------ plumbing
-    def use_team(self, team: str) -> None:
-        self.team_name = team
-
     def _team(self, name: str):
         team = self.platform.team(name)
         if team is None or team.clouds.aws is None:
@@ -109,8 +122,9 @@ class SageMakerBackend(Backend):
                                kms_alias=names.kms_alias, tags=team_tags(self.platform, team))
 
     # ------------------------------------------------------------ planning
-    def instance_type(self, job: LoadedJob, region: str) -> tuple[str, object]:
-        """The SageMaker training instance type and the EC2 catalog row behind it."""
+    def instance_type(self, job: LoadedJob, region: str) -> tuple[str, VmRow | None]:
+        """The SageMaker training instance type and the EC2 catalog row behind it: as named, or the cheapest
+        type with the accelerator among those SageMaker trains on (the one machine pick, terraml.policy)."""
         known = botocore_enum("sagemaker", "TrainingInstanceType")
         r = job.job.resources
         if r.instance_type:
@@ -121,17 +135,17 @@ class SageMakerBackend(Backend):
             return r.instance_type, self.catalog.vm("aws", region, r.instance_type.removeprefix("ml."))
         if not r.accelerator:
             return "ml.m5.xlarge", self.catalog.vm("aws", region, "m5.xlarge")
-        rows = sorted((row for row in self.catalog.offers("aws", region, r.accelerator)
-                       if row.accelerator_count == r.accelerator_count and f"ml.{row.instance_type}" in known
-                       and row.on_demand_usd_per_hour is not None), key=lambda row: row.on_demand_usd_per_hour)
-        if not rows:
+        try:
+            machine = resolve_machine("aws", region, None, r.accelerator, r.accelerator_count, self.catalog,
+                                      allowed=lambda name: f"ml.{name}" in known)
+        except Unresolvable:
             offered = self.catalog.accelerators("aws", region)
             hint = did_you_mean(r.accelerator, offered) if r.accelerator not in offered else "."
             raise SpecError([Problem("resources.accelerator",
                                      f"SageMaker in {region} offers no training instance with "
                                      f"{r.accelerator_count} x {r.accelerator}{hint} Accelerators there: "
-                                     f"{', '.join(sorted(offered))}.")], str(job.path))
-        return f"ml.{rows[0].instance_type}", rows[0]
+                                     f"{', '.join(sorted(offered))}.")], str(job.path)) from None
+        return f"ml.{machine.instance_type}", machine.row
 
     def image(self, job: LoadedJob, region: str, instance_type: str, scope: str = "training") -> str:
         if job.job.image:
@@ -146,7 +160,7 @@ class SageMakerBackend(Backend):
         row = self.catalog.managed_row("aws", region, instance_type, "training job instance-hour")
         return row.usd_per_hour if row else None
 
-    def plan(self, job: LoadedJob) -> dict:
+    def plan(self, job: LoadedJob) -> SageMakerPlan:
         team = self._team(job.job.team)
         region = team.clouds.aws.region
         instance_type, row = self.instance_type(job, region)
@@ -156,10 +170,11 @@ class SageMakerBackend(Backend):
         env = self.environment(job.job.team)
         request = training_request(job.job, job.spot, decision, env, instance_type,
                                    self.image(job, region, instance_type))
-        notes = [f"instance {instance_type}" + (f" ({row.accelerator_count:g} x {row.accelerator})" if row and
-                                                row.accelerator else "")]
-        return {"decision": decision, "request": request, "environment": env, "notes": notes,
-                "estimate": self.estimate(job, region, instance_type, row, decision)}
+        notes = (f"instance {instance_type}" + (f" ({row.accelerator_count:g} x {row.accelerator})" if row and
+                                                row.accelerator else ""),)
+        return SageMakerPlan(job=job, decision=decision, notes=notes, request=request,
+                             estimate=self.estimate(job, region, instance_type, row, decision), environment=env,
+                             instance_type=instance_type)
 
     def estimate(self, job: LoadedJob, region: str, instance_type: str, row, decision):
         """Expected and worst-case cost of the job under its spot policy (None when nothing prices it)."""
@@ -201,12 +216,12 @@ class SageMakerBackend(Backend):
             count += 1
         return count
 
-    def submit(self, job: LoadedJob, *, simulate_interruptions: int = 0) -> JobHandle:
+    def submit(self, plan: JobPlan, *, simulate_interruptions: int = 0) -> JobHandle:
         if simulate_interruptions:
-            raise UserError("--simulate-interruptions works on the local backend; on SageMaker, spot "
-                            "interruptions are real.")
-        plan = self.plan(job)
-        env: TeamEnvironment = plan["environment"]
+            self.require(Feature.SIMULATED_INTERRUPTIONS)
+        if not isinstance(plan, SageMakerPlan) or plan.environment is None or plan.request is None:
+            raise TypeError("submit takes the plan this backend's plan() returned")
+        job, env = plan.job, plan.environment
         handle = JobHandle(self.NAME, job.job.name, job.job.name, job.job.team)
         # SageMaker refuses a second job of one name, but terraml checks first so that retries and
         # look-alike APIs (moto overwrites silently) can never create two.
@@ -214,7 +229,7 @@ class SageMakerBackend(Backend):
             return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
         self.upload_source(job.source_dir, env, job.job.name)
         try:
-            self.client("sagemaker", env.region).create_training_job(**plan["request"])
+            self.client("sagemaker", env.region).create_training_job(**plan.request)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceInUse":
                 return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
@@ -292,21 +307,15 @@ class SageMakerBackend(Backend):
         model = tags.get("terraml:register-model")
         if not model or not self.tracking_uri or tags.get("terraml:register-model-version"):
             return None
-        from mlflow import MlflowClient
+        from terraml.model_registry import register_version
 
-        client = MlflowClient(tracking_uri=self.tracking_uri)
-        try:
-            client.get_registered_model(model)
-        except Exception:  # noqa: BLE001 - MlflowException when missing: create it
-            client.create_registered_model(model)
         image = describe["AlgorithmSpecification"]["TrainingImage"].replace("-training:", "-inference:")
-        version = client.create_model_version(
-            model, source=describe["ModelArtifacts"]["S3ModelArtifacts"],
-            tags={"terraml.image": image, "terraml.training_job": describe["TrainingJobName"],
-                  "terraml.team": tags.get("team", "")}).version
+        version = register_version(self.tracking_uri, model, describe["ModelArtifacts"]["S3ModelArtifacts"], tags={
+            "terraml.image": image, "terraml.training_job": describe["TrainingJobName"],
+            "terraml.team": tags.get("team", "")})
         self.client("sagemaker", region).add_tags(ResourceArn=describe["TrainingJobArn"], Tags=[
-            {"Key": "terraml:register-model-version", "Value": str(version)}])
-        return str(version)
+            {"Key": "terraml:register-model-version", "Value": version}])
+        return version
 
     def logs(self, handle: JobHandle) -> Iterator[str]:
         region = self._team(handle.team).clouds.aws.region
@@ -392,14 +401,9 @@ class SageMakerBackend(Backend):
         if not self.tracking_uri:
             raise UserError("deploying on aws reads the model version from the MLflow registry; set "
                             "--tracking-uri or MLFLOW_TRACKING_URI.")
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
+        from terraml.model_registry import model_version
 
-        try:
-            mv = MlflowClient(tracking_uri=self.tracking_uri).get_model_version(model, version)
-        except MlflowException:
-            raise UserError(f"model '{model}' version {version} is not in the registry at {self.tracking_uri}.") \
-                from None
+        mv = model_version(self.tracking_uri, model, version)
         image = (mv.tags or {}).get("terraml.image")
         if not image or not mv.source.startswith("s3://"):
             raise UserError(f"{model} v{version} was not trained on SageMaker (source {mv.source}); deploy it "
@@ -425,8 +429,6 @@ class SageMakerBackend(Backend):
                           "rolls back on the endpoint's 5xx or latency alarm)")
 
     def invoke(self, endpoint: str, payload: dict) -> dict:
-        import json
-
         team, _ = self._endpoint_spec(endpoint)
         names = AwsNames.for_team(self.platform, team)
         runtime = self.client("sagemaker-runtime", team.clouds.aws.region)
@@ -436,3 +438,24 @@ class SageMakerBackend(Backend):
             return json.loads(body)
         except ValueError:
             return {"raw": body.decode(errors="replace")}
+
+    def list_endpoints(self) -> list[EndpointStatus]:
+        """The spec's AWS endpoints (of --team, if given) with SageMaker's status and current model."""
+        out = []
+        for team in self.platform.teams:
+            if team.clouds.aws is None or (self.team_name and team.name != self.team_name):
+                continue
+            names = AwsNames.for_team(self.platform, team)
+            sm = self.client("sagemaker", team.clouds.aws.region)
+            for ep in team.clouds.aws.endpoints:
+                try:
+                    described = sm.describe_endpoint(EndpointName=names.endpoint(ep.name))
+                except ClientError as exc:
+                    if not _not_found(exc):
+                        raise ProviderError(f"DescribeEndpoint {names.endpoint(ep.name)}: {exc}") from None
+                    out.append(EndpointStatus(ep.name, team.name, "not deployed (deploy the team stack)"))
+                    continue
+                config = described.get("EndpointConfigName", "")
+                out.append(EndpointStatus(ep.name, team.name, described.get("EndpointStatus", "?"),
+                                          model=config or None))
+        return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdktn import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
+
 from terraml.modules.aws.budget import TeamBudget, TeamBudgetProps
 from terraml.modules.aws.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from terraml.modules.aws.ecr_registry import EcrRegistry, EcrRegistryProps
@@ -15,20 +16,24 @@ from terraml.modules.aws.network import Vpc, VpcProps
 from terraml.modules.aws.s3_artifact_bucket import ArtifactBucket, ArtifactBucketProps
 from terraml.modules.aws.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointProps
 from terraml.modules.aws.sagemaker_role import SageMakerRole, SageMakerRoleProps
-from terraml.modules.core import DataSource, Provider, Resource, TagAspect, apply_aspects
+from terraml.modules.aws.tags import AwsTagAspect
+from terraml.modules.core import DataSource, Provider, Resource, apply_aspects
+from terraml.policy.capacity import autoscaler_priorities, capacity_plan
+from terraml.policy.machines import resolve_machine
+from terraml.providers.aws.cloud import AwsCloud
+from terraml.providers.aws.names import AwsNames
 from terraml.stacks.context import StackContext
 
-from terraml.policy.machines import capacity_plan, resolve_machine
-
-# The autoscaler's priority expander matches node-group names: spot groups first, on-demand next.
-PRIORITIES = {50: [".*-spot-.*"], 10: [".*-ondemand-.*"], 1: [".*"]}
+# EKS names each managed node group's Auto Scaling group 'eks-<node group name>-<uuid>', and the
+# autoscaler's priority expander matches those: the plan's name suffix decides the tier.
+PRIORITIES = autoscaler_priorities(".*-{suffix}-.*")
 
 
 class AwsTeamStack(TerraformStack):
     def __init__(self, scope: Construct, ctx: StackContext):
         super().__init__(scope, ctx.stack_name)
         self.terraml_resources: list[Resource] = []
-        team, aws, names = ctx.team, ctx.team.clouds.aws, ctx.aws_names
+        team, aws, names = ctx.team, ctx.team.clouds.aws, AwsNames.for_team(ctx.platform, ctx.team)
         Provider(self, "aws", {"region": aws.region})
         self._backend(ctx)
         account = DataSource(self, "account", "aws_caller_identity").attr("account_id")
@@ -42,19 +47,20 @@ class AwsTeamStack(TerraformStack):
             public_api_cidrs=[str(c) for c in aws.network.public_api_cidrs],
             system_instance_type=aws.system_instance_type))
         for pool in aws.gpu_pools:
-            machine = resolve_machine("aws", aws.region, pool.instance_type, pool.accelerator,
+            machine = resolve_machine(AwsCloud.NAME, aws.region, pool.instance_type, pool.accelerator,
                                       pool.accelerator_count, ctx.catalog)
-            plan = capacity_plan(pool.spot.mode, pool.spot.max_price_ratio, machine.row,
-                                 price_cap_enforced_by_cloud=False)
+            plan = capacity_plan(pool.spot.mode, pool.spot.max_price_ratio, machine.row, min_nodes=pool.min_nodes,
+                                 max_nodes=pool.max_nodes,
+                                 price_cap_enforced_by_cloud=AwsCloud.SPOT_PRICE_CAP)
             for group in plan.groups:
                 EksGpuPool(self, f"pool-{pool.name}-{group.capacity}", EksGpuPoolProps(
                     cluster=cluster.name, cluster_name=names.cluster,
-                    node_group_name=names.node_group(pool.name, group.capacity),
+                    node_group_name=names.node_group(pool.name, group.suffix),
                     pool=pool.name, node_role_arn=cluster.node_role_arn, subnet_ids=net.private_subnet_ids,
                     instance_type=machine.instance_type, capacity=group.capacity,
                     accelerator=machine.accelerator or pool.accelerator, gpus_per_node=machine.gpus,
-                    min_nodes=pool.min_nodes if group.capacity == plan.groups[0].capacity else 0,
-                    max_nodes=pool.max_nodes, disk_size_gib=pool.disk_size_gib, kms_key_arn=key.arn))
+                    min_nodes=group.min_nodes, max_nodes=group.max_nodes, disk_size_gib=pool.disk_size_gib,
+                    kms_key_arn=key.arn))
         if aws.gpu_pools:
             ClusterAutoscaler(self, "autoscaler", cluster, ClusterAutoscalerProps(
                 cluster_name=names.cluster, region=aws.region, priorities=PRIORITIES))
@@ -100,7 +106,7 @@ class AwsTeamStack(TerraformStack):
         TerraformOutput(self, "artifact_bucket", value=names.artifact_bucket)
         TerraformOutput(self, "sagemaker_role_arn", value=role.arn)
         TerraformOutput(self, "kms_key_arn", value=key.arn)
-        apply_aspects(self, TagAspect(ctx.tags))
+        apply_aspects(self, AwsTagAspect(ctx.tags))
 
     def _backend(self, ctx: StackContext) -> None:
         state = ctx.platform.defaults.state.aws

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from terraml.backend import JobSpot, State, TrainingJob
+from terraml.backend import State
 from terraml.policy.spot import SpotDecision
+from terraml.spec.job import JobSpot, TrainingJob
 
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 CODE_CHANNEL = "code"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from terraml.cost.model import Line
-from terraml.cost.pricing import Resource, free_because
+from terraml.cost.pricing import ResourceToPrice, free_because
 
 DAYS_PER_HOUR = 1 / 24
 
 
-def _pool_lines(r: Resource, pool: dict, component: str) -> list[Line]:
+def _pool_lines(r: ResourceToPrice, pool: dict, component: str) -> list[Line]:
     size = pool.get("vm_size")
     if not size:
         return r.unpriced("no vm_size", component)
@@ -23,7 +23,7 @@ def _pool_lines(r: Resource, pool: dict, component: str) -> list[Line]:
                    max_price=max_price if spot and max_price not in (None, -1) else None)
 
 
-def kubernetes_cluster(r: Resource) -> list[Line]:
+def kubernetes_cluster(r: ResourceToPrice) -> list[Line]:
     tier = r.block.get("sku_tier", "Free")
     key = {"Free": "azure.aks.free", "Standard": "azure.aks.standard"}.get(tier)
     lines = (r.fee(key, f"control plane ({tier} tier)", r.usage.hours_per_month, "cluster-hours") if key
@@ -34,11 +34,11 @@ def kubernetes_cluster(r: Resource) -> list[Line]:
     return lines
 
 
-def kubernetes_node_pool(r: Resource) -> list[Line]:
+def kubernetes_node_pool(r: ResourceToPrice) -> list[Line]:
     return _pool_lines(r, r.block, "nodes")
 
 
-def container_registry(r: Resource) -> list[Line]:
+def container_registry(r: ResourceToPrice) -> list[Line]:
     sku = r.block.get("sku", "Basic")
     if sku != "Basic":
         return r.unpriced(f"no price row for the ACR {sku} tier (only Basic is in the catalog)")
@@ -52,7 +52,7 @@ def container_registry(r: Resource) -> list[Line]:
     return lines
 
 
-def storage_account(r: Resource) -> list[Line]:
+def storage_account(r: ResourceToPrice) -> list[Line]:
     return r.storage("azure.blob.hot_storage", "blob storage", "bucket_storage_gb", "in the Hot tier, LRS")
 
 

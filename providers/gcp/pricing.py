@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from terraml.cost.model import Line
-from terraml.cost.pricing import Resource, free_because
+from terraml.cost.pricing import ResourceToPrice, free_because
+from terraml.providers.gcp.regions import ZONE
 
 # GKE's accelerator type names -> the catalog's accelerator names.
 ACCELERATOR = {"nvidia-tesla-t4": "T4", "nvidia-tesla-v100": "V100", "nvidia-tesla-p100": "P100",
                "nvidia-tesla-p4": "P4", "nvidia-l4": "L4", "nvidia-tesla-a100": "A100", "nvidia-a100-80gb": "A100-80GB",
                "nvidia-h100-80gb": "H100", "nvidia-h100-mega-80gb": "H100-MEGA", "nvidia-h200-141gb": "H200"}
-ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
-
-
-def region_of(location: str | None, fallback: str) -> str:
-    if not location:
-        return fallback
-    match = ZONE.match(location)
-    return match.group(1) if match else location
 
 
 def _block(value) -> dict:
@@ -27,12 +18,12 @@ def _block(value) -> dict:
     return value or {}
 
 
-def container_cluster(r: Resource) -> list[Line]:
+def container_cluster(r: ResourceToPrice) -> list[Line]:
     return r.fee("gcp.gke.cluster", "cluster management fee", r.usage.hours_per_month, "cluster-hours",
                  "the $74.40/month free-tier credit per billing account is not deducted")
 
 
-def node_pool(r: Resource) -> list[Line]:
+def node_pool(r: ResourceToPrice) -> list[Line]:
     config = _block(r.block.get("node_config"))
     machine = config.get("machine_type", "e2-medium")
     spot = bool(config.get("spot") or config.get("preemptible"))
@@ -64,12 +55,12 @@ def node_pool(r: Resource) -> list[Line]:
     return lines
 
 
-def artifact_registry(r: Resource) -> list[Line]:
+def artifact_registry(r: ResourceToPrice) -> list[Line]:
     return r.storage("gcp.artifact_registry.storage", "image storage", "registry_storage_gb", "of images",
                      "the 0.5 GB free tier is not deducted")
 
 
-def storage_bucket(r: Resource) -> list[Line]:
+def storage_bucket(r: ResourceToPrice) -> list[Line]:
     return r.storage("gcp.gcs.standard_storage", "storage", "bucket_storage_gb", "in Standard storage")
 
 

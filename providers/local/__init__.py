@@ -1,3 +1,1 @@
-from terraml.providers.local.backend import LocalBackend
-
-__all__ = ["LocalBackend"]
+"""local: jobs on this machine, tracked and served with MLflow (see cloud.py)."""

@@ -14,21 +14,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from terraml.providers.local import serving
-from terraml.providers.local.store import JobStore, pid_alive
-
-from terraml.backend import Backend, Deployment, Feature, JobHandle, JobStatus, LoadedJob, Settings, State
+from terraml.backend import Backend, Deployment, EndpointStatus, JobHandle, JobPlan, JobStatus, Settings, State
+from terraml.cloud import Feature
 from terraml.errors import UserError
 from terraml.policy.spot import decide
+from terraml.providers.local import serving
+from terraml.providers.local.store import JobStore, pid_alive
+from terraml.spec.job import LoadedJob
 from terraml.suggest import did_you_mean
 
 
 class LocalBackend(Backend):
     NAME = "local"
-    UNSUPPORTED = {
-        Feature.CANARY: "a local endpoint serves one model version; deploy without --canary",
-        Feature.ACCELERATORS: "local jobs use this machine as it is; resources.accelerator is not reserved",
-    }
+    MAX_POLL_S = 1.0  # a local job's state is a file read: poll often, so `train` shows progress promptly
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalBackend:
@@ -40,17 +38,18 @@ class LocalBackend(Backend):
         self.tracking_uri = tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
         self.artifact_root = (self.home / "mlartifacts").as_uri()
 
-    def plan(self, job: LoadedJob) -> dict:
-        decision = decide(job.spot, max_runtime_hours=job.job.max_runtime_hours)
-        notes = []
-        if job.job.resources.accelerator or job.job.resources.instance_type or job.job.resources.machine_type:
-            notes.append(self.UNSUPPORTED[Feature.ACCELERATORS])
-        return {"decision": decision, "notes": notes,
-                "command": job.job.entrypoint, "source_dir": str(job.source_dir)}
+    def plan(self, job: LoadedJob) -> JobPlan:
+        from terraml.cloud import get
 
-    def submit(self, job: LoadedJob, *, simulate_interruptions: int = 0) -> JobHandle:
+        decision = decide(job.spot, max_runtime_hours=job.job.max_runtime_hours)
+        notes = [f"runs `{job.job.entrypoint}` in {job.source_dir}"]
+        if job.job.resources.accelerator or job.job.resources.instance_type or job.job.resources.machine_type:
+            notes.append(get(self.NAME).unsupported_reason(Feature.ACCELERATORS) or "")
+        return JobPlan(job=job, decision=decision, notes=tuple(notes))
+
+    def submit(self, plan: JobPlan, *, simulate_interruptions: int = 0) -> JobHandle:
+        job, decision = plan.job, plan.decision
         spec = job.job
-        decision = self.plan(job)["decision"]
         if simulate_interruptions and decision.capacity != "spot":
             raise UserError(f"--simulate-interruptions {simulate_interruptions}: the job runs on on-demand "
                             f"capacity ({decision.reason}), which is never interrupted; use spot.mode spot or auto.")
@@ -112,30 +111,20 @@ class LocalBackend(Backend):
         return [(h, self.status(h)) for h in handles]
 
     def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
+        from terraml.model_registry import model_version
+
         if canary_percent:
             self.require(Feature.CANARY)
-        self._check_version(model, version)
+        model_version(self.tracking_uri, model, version)
         info = serving.serve(self.store.endpoints, endpoint, model, version, self.tracking_uri)
         return Deployment(endpoint, model, version, info["url"], f"serving {model} v{version} at {info['url']}")
-
-    def _check_version(self, model: str, version: str) -> None:
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-
-        client = MlflowClient(tracking_uri=self.tracking_uri)
-        try:
-            client.get_model_version(model, version)
-        except MlflowException:
-            names = [m.name for m in client.search_registered_models()]
-            if model in names:
-                versions = sorted(int(v.version) for v in client.search_model_versions(f"name = '{model}'"))
-                raise UserError(f"--version: model '{model}' has no version {version}; versions: "
-                                f"{', '.join(map(str, versions))}.") from None
-            raise UserError(f"model '{model}' is not in the registry ({self.tracking_uri})"
-                            f"{did_you_mean(model, names)} Registered: {', '.join(names) or 'none'}.") from None
 
     def invoke(self, endpoint: str, payload: dict) -> dict:
         return serving.invoke(self.store.endpoints, endpoint, payload)
 
-    def stop_endpoint(self, endpoint: str) -> bool:
+    def undeploy(self, endpoint: str) -> bool:
         return serving.stop(self.store.endpoints, endpoint)
+
+    def list_endpoints(self) -> list[EndpointStatus]:
+        return [EndpointStatus(e["endpoint"], None, e["state"], e.get("model"), e.get("version"), e.get("url"))
+                for e in serving.running(self.store.endpoints)]

@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from terraml.providers.local.store import JobPaths, JobStore
-
-from terraml.backend import JobSpot, State
+from terraml.backend import State
 from terraml.policy.spot import decide
+from terraml.providers.local.store import JobPaths, JobStore
+from terraml.spec.job import JobSpot
 
 POLL_S = 0.02
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from terraml.providers.local.store import pid_alive
-
 from terraml.errors import ProviderError, UserError
 from terraml.fsutil import write_json_atomic
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from terraml.localhost import free_port
+from terraml.providers.local.store import pid_alive
 
 
 def healthy(url: str) -> bool:
@@ -82,6 +75,17 @@ def serve(folder: Path, endpoint: str, model: str, version: str, tracking_uri: s
         time.sleep(0.25)
     stop(folder, endpoint)
     raise ProviderError(f"the scoring server for {model} v{version} did not answer /ping within {timeout_s:g} s")
+
+
+def running(folder: Path) -> list[dict]:
+    """The records of the endpoints started here, each with 'serving' or 'stopped' as its state."""
+    if not folder.exists():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        info = json.loads(path.read_text())
+        out.append({**info, "state": "serving" if pid_alive(info.get("pid")) else "stopped"})
+    return out
 
 
 def invoke(folder: Path, endpoint: str, payload: dict) -> dict:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from terraml.model_registry import register_version
 from terraml.providers.local.store import JobPaths
 
 
@@ -45,9 +46,11 @@ def record_run(record: dict[str, Any], paths: JobPaths, *, interruptions: int) -
             mlflow.log_artifacts(str(paths.model), artifact_path="model")
         mlflow.log_artifact(str(paths.logs))
         run_id = run.info.run_id
+        model_source = f"{run.info.artifact_uri}/model"
     version = None
     if record.get("register_model"):
         if not (paths.model / "MLmodel").exists():
             raise RuntimeError(f"register_model is set but the job wrote no MLflow model to {paths.model}")
-        version = mlflow.register_model(f"runs:/{run_id}/model", record["register_model"]).version
-    return run_id, str(version) if version is not None else None
+        version = register_version(record["tracking_uri"], record["register_model"], model_source, run_id=run_id,
+                                   tags={"terraml.job": record["name"], "terraml.team": record["team"]})
+    return run_id, version

@@ -10,10 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from terraml.cli.app import app, load_spec, out, resolve_home
 from terraml.errors import UserError
 
 cost_app = typer.Typer(help="Cost estimates, diffs and actual spend.", no_args_is_help=True)
 prices_app = typer.Typer(help="The price catalog's data files.", no_args_is_help=True)
+app.add_typer(cost_app, name="cost")
+app.add_typer(prices_app, name="prices")
 
 FORMATS = ("table", "json", "csv", "html", "markdown")
 DirOpt = Annotated[str, typer.Option("--dir", help="Synthesized stacks (cdktf.out).")]
@@ -50,120 +53,115 @@ def estimate_dir(folder: str, usage: str | None):
     return estimate(read_stacks(folder), load_catalog(), load_usage(usage))
 
 
-def register(app: typer.Typer, out, err) -> None:
-    app.add_typer(cost_app, name="cost")
-    app.add_typer(prices_app, name="prices")
+@cost_app.command("report")
+def report(folder: DirOpt = "cdktf.out",
+           team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+           format: Annotated[str, typer.Option("--format", help="table, json, csv, html or markdown")] = "table",
+           output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+           month: Annotated[str | None, typer.Option(help="Jobs of this month (YYYY-MM).")] = None,
+           usage: UsageOpt = None,
+           spec: Annotated[str | None, typer.Option("--spec", help="Platform spec, for budgets.")] = None,
+           home: Annotated[str | None, typer.Option("--home", help="terraml home, for job costs.")] = None):
+    """Monthly cost per team, cloud and resource, jobs this month, and budget used."""
+    from terraml.cost import report as rep
+    from terraml.cost.ledger import read_jobs
 
-    @cost_app.command("report")
-    def report(folder: DirOpt = "cdktf.out",
-               team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
-               format: Annotated[str, typer.Option("--format", help="table, json, csv, html or markdown")] = "table",
-               output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
-               month: Annotated[str | None, typer.Option(help="Jobs of this month (YYYY-MM).")] = None,
-               usage: UsageOpt = None,
-               spec: Annotated[str | None, typer.Option("--spec", help="Platform spec, for budgets.")] = None,
-               home: Annotated[str | None, typer.Option("--home", help="terraml home, for job costs.")] = None):
-        """Monthly cost per team, cloud and resource, jobs this month, and budget used."""
-        from terraml.cost import report as rep
-        from terraml.cost.ledger import read_jobs
+    if format not in FORMATS:
+        raise UserError(f"--format: '{format}' is not a format; allowed: {', '.join(FORMATS)}.")
+    est = estimate_dir(folder, usage)
+    budgets = {}
+    from terraml.spec import resolve_spec_path
 
-        if format not in FORMATS:
-            raise UserError(f"--format: '{format}' is not a format; allowed: {', '.join(FORMATS)}.")
-        est = estimate_dir(folder, usage)
-        budgets = {}
-        from terraml.spec import resolve_spec_path
+    spec_path = resolve_spec_path(spec, required=False)
+    if spec_path:
+        budgets = {t.name: t.budget.monthly_usd for t in load_spec(None, spec_path).platform.teams if t.budget}
+    if team and team not in est.teams():
+        from terraml.suggest import did_you_mean
 
-        spec_path = resolve_spec_path(spec, required=False)
-        if spec_path:
-            from terraml.cli import _load
+        raise UserError(f"--team: '{team}' has no resources in {folder}{did_you_mean(team, est.teams())} "
+                        f"Teams: {', '.join(est.teams())}.")
+    data = rep.build(est, budgets=budgets, jobs=read_jobs(resolve_home(home)),
+                     month=check_month(month or this_month()), team=team)
+    if format == "table" and output is None:
+        rep.to_table(data, out)
+        return
+    text = {"json": rep.to_json, "csv": rep.to_csv, "markdown": rep.to_markdown, "html": rep.to_html,
+            "table": rep.to_markdown}[format](data)
+    if output:
+        from terraml.fsutil import write_text_atomic
 
-            budgets = {t.name: t.budget.monthly_usd for t in _load(None, spec_path).platform.teams if t.budget}
-        if team and team not in est.teams():
-            from terraml.suggest import did_you_mean
+        write_text_atomic(Path(output), text)
+        out.print(f"wrote {output}")
+    else:
+        out.out(text, highlight=False, end="")
 
-            raise UserError(f"--team: '{team}' has no resources in {folder}{did_you_mean(team, est.teams())} "
-                            f"Teams: {', '.join(est.teams())}.")
-        from terraml.cli.jobs import resolve_home
+@cost_app.command("diff")
+def cost_diff(old: Annotated[str, typer.Argument(help="cdktf.out before the change.")],
+              new: Annotated[str, typer.Argument(help="cdktf.out after the change.")],
+              format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+              usage: UsageOpt = None):
+    """What a change adds or removes per month, per resource and per team (markdown for PR comments)."""
+    import json
 
-        data = rep.build(est, budgets=budgets, jobs=read_jobs(resolve_home(home)),
-                         month=check_month(month or this_month()), team=team)
-        if format == "table" and output is None:
-            rep.to_table(data, out)
-            return
-        text = {"json": rep.to_json, "csv": rep.to_csv, "markdown": rep.to_markdown, "html": rep.to_html,
-                "table": rep.to_markdown}[format](data)
-        if output:
-            from terraml.fsutil import write_text_atomic
+    from terraml.cost import diff as d
 
-            write_text_atomic(Path(output), text)
-            out.print(f"wrote {output}")
-        else:
-            out.out(text, highlight=False, end="")
+    changes = d.diff(estimate_dir(old, usage), estimate_dir(new, usage))
+    if format == "markdown":
+        out.out(d.to_markdown(changes), highlight=False, end="")
+    elif format == "json":
+        out.out(json.dumps(d.to_dicts(changes), indent=2), highlight=False)
+    elif format == "table":
+        teams = Table("team", "min/month", "max/month", title="cost change per team")
+        for name, (low, high) in sorted(d.per_team(changes).items()):
+            teams.add_row(name, d.signed(low), d.signed(high))
+        out.print(teams)
+        rows = Table("change", "team", "resource", "component", "min/month", "max/month")
+        for c in changes:
+            rows.add_row(c.change, c.team, f"{c.stack}:{c.address}", c.component, d.signed(c.delta_min),
+                         d.signed(c.delta_max))
+        out.print(rows if changes else "no change to the monthly estimate")
+    else:
+        raise UserError(f"--format: '{format}' is not a format; allowed: table, markdown, json.")
 
-    @cost_app.command("diff")
-    def cost_diff(old: Annotated[str, typer.Argument(help="cdktf.out before the change.")],
-                  new: Annotated[str, typer.Argument(help="cdktf.out after the change.")],
-                  format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
-                  usage: UsageOpt = None):
-        """What a change adds or removes per month, per resource and per team (markdown for PR comments)."""
-        import json
+@cost_app.command("actual")
+def actual(team: Annotated[str, typer.Option(help="The team.")],
+           month: Annotated[str, typer.Option(help="YYYY-MM")] = "",
+           folder: DirOpt = "cdktf.out", usage: UsageOpt = None,
+           spec: Annotated[str | None, typer.Option("--spec")] = None):
+    """Actual spend from the clouds' billing APIs, next to the estimate."""
+    from terraml.cloud import Feature, get
 
-        from terraml.cost import diff as d
+    month = check_month(month or this_month())
+    platform = load_spec(None, spec).platform
+    t = platform.team(team)
+    if t is None:
+        from terraml.suggest import did_you_mean
 
-        changes = d.diff(estimate_dir(old, usage), estimate_dir(new, usage))
-        if format == "markdown":
-            out.out(d.to_markdown(changes), highlight=False, end="")
-        elif format == "json":
-            out.out(json.dumps(d.to_dicts(changes), indent=2), highlight=False)
-        elif format == "table":
-            teams = Table("team", "min/month", "max/month", title="cost change per team")
-            for name, (low, high) in sorted(d.per_team(changes).items()):
-                teams.add_row(name, d.signed(low), d.signed(high))
-            out.print(teams)
-            rows = Table("change", "team", "resource", "component", "min/month", "max/month")
-            for c in changes:
-                rows.add_row(c.change, c.team, f"{c.stack}:{c.address}", c.component, d.signed(c.delta_min),
-                             d.signed(c.delta_max))
-            out.print(rows if changes else "no change to the monthly estimate")
-        else:
-            raise UserError(f"--format: '{format}' is not a format; allowed: table, markdown, json.")
+        names = [x.name for x in platform.teams]
+        raise UserError(f"--team: '{team}' is not a team in the spec{did_you_mean(team, names)}")
+    est = estimate_dir(folder, usage) if Path(folder).exists() else None
+    table = Table("cloud", "estimate min/month", "estimate max/month", f"actual {month}", "source",
+                  title=f"{team}: estimate vs actual")
+    for cloud, _ in t.clouds.items():
+        priced = est is not None and any(x.team == team and x.cloud == cloud for x in est.priced())
+        low, high = est.total(team, cloud) if priced else (None, None)
+        source = get(cloud)
+        amount, note = (source.spend(team, month) if source.supports(Feature.BILLING)
+                        else (None, source.unsupported_reason(Feature.BILLING)))
+        table.add_row(cloud, f"${low:,.2f}" if priced else "-", f"${high:,.2f}" if priced else "-",
+                      "-" if amount is None else f"${amount:,.2f}", note)
+    out.print(table)
 
-    @cost_app.command("actual")
-    def actual(team: Annotated[str, typer.Option(help="The team.")],
-               month: Annotated[str, typer.Option(help="YYYY-MM")] = "",
-               folder: DirOpt = "cdktf.out", usage: UsageOpt = None,
-               spec: Annotated[str | None, typer.Option("--spec")] = None):
-        """Actual spend from the clouds' billing APIs, next to the estimate."""
-        from terraml.cli import _load
-        from terraml.cost.actual import spend_source
+@prices_app.command("refresh")
+def refresh(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
+            data_dir: Annotated[str | None, typer.Option("--data-dir", help="Price files to update (default: "
+                                                                             "the package's own).")] = None):
+    """Rebuild VM prices from the cloud's official price API (needs the internet)."""
+    from terraml.catalog import DATA_DIR
+    from terraml.cloud import environment
+    from terraml.cost.prices import refresh as run
 
-        month = check_month(month or this_month())
-        platform = _load(None, spec).platform
-        t = platform.team(team)
-        if t is None:
-            from terraml.suggest import did_you_mean
-
-            names = [x.name for x in platform.teams]
-            raise UserError(f"--team: '{team}' is not a team in the spec{did_you_mean(team, names)}")
-        est = estimate_dir(folder, usage) if Path(folder).exists() else None
-        table = Table("cloud", "estimate min/month", "estimate max/month", f"actual {month}", "source",
-                      title=f"{team}: estimate vs actual")
-        for cloud, _ in t.clouds.items():
-            priced = est is not None and any(x.team == team and x.cloud == cloud for x in est.priced())
-            low, high = est.total(team, cloud) if priced else (None, None)
-            amount, note = spend_source(cloud).spend(team, month)
-            table.add_row(cloud, f"${low:,.2f}" if priced else "-", f"${high:,.2f}" if priced else "-",
-                          "-" if amount is None else f"${amount:,.2f}", note)
-        out.print(table)
-
-    @prices_app.command("refresh")
-    def refresh(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
-                data_dir: Annotated[str | None, typer.Option("--data-dir", help="Price files to update (default: "
-                                                                                 "the package's own).")] = None):
-        """Rebuild VM prices from the cloud's official price API (needs the internet)."""
-        from terraml.catalog import DATA_DIR
-        from terraml.cost.prices import refresh as run
-
-        folder = Path(data_dir) if data_dir else DATA_DIR
-        changed = run(cloud, folder)
-        out.print(f"updated {changed} {cloud} price rows in {folder / 'vm_prices.csv'}")
+    environment(cloud)
+    folder = Path(data_dir) if data_dir else DATA_DIR
+    changed = run(cloud, folder)
+    out.print(f"updated {changed} {cloud} price rows in {folder / 'vm_prices.csv'}")

@@ -1,21 +1,29 @@
 """Price every resource of a set of synthesized stacks per month, at minimum and maximum scale.
 
 Pure: stacks, the catalog and usage assumptions in; explained lines out. Each resource is priced,
-free (with the reason), or unpriced (with the reason); nothing is silently $0.
+free (with the reason), or unpriced (with the reason); nothing is silently $0. Each cloud prices its
+own resource types (``Cloud.pricers``) and says where a resource runs (``Cloud.resource_region``).
 """
 
 from __future__ import annotations
 
-from terraml.providers.gcp.pricing import region_of
+from functools import cache
 
+from terraml import cloud as clouds
 from terraml.catalog import Catalog
 from terraml.cost.model import Estimate, Line, Usage
-from terraml.cost.pricers import CLOUD_OF_PREFIX, PRICERS, Resource
+from terraml.cost.pricing import Pricer, ResourceToPrice
 from terraml.cost.tfjson import StackDoc
 from terraml.errors import UserError
+from terraml.suggest import did_you_mean
 
 ON_CLUSTER = {"helm_release", "kubernetes_manifest", "kubernetes_config_map_v1", "kubernetes_namespace_v1"}
-CLOUD_SUFFIXES = ("aws", "gcp", "azure")
+
+
+@cache
+def pricers() -> dict[str, Pricer]:
+    """Terraform resource type -> pricer, from every cloud."""
+    return {rtype: pricer for c in clouds.with_environments() for rtype, pricer in c.pricers().items()}
 
 
 def team_of(stack: StackDoc, block: dict) -> str:
@@ -23,36 +31,19 @@ def team_of(stack: StackDoc, block: dict) -> str:
     if isinstance(tags, dict) and tags.get("team"):
         return str(tags["team"])
     head, _, tail = stack.name.rpartition("-")
-    return head if head and tail in CLOUD_SUFFIXES else stack.name
-
-
-def region_for(stack: StackDoc, cloud: str, block: dict) -> str:
-    if cloud == "aws":
-        return block.get("region") or stack.provider_region("aws") or "unknown"
-    if cloud == "gcp":
-        return region_of(block.get("location") or block.get("region"), stack.provider_region("google") or "unknown")
-    location = block.get("location")
-    if not location:  # AKS node pools take the cluster's location
-        found = stack.resolve(block.get("kubernetes_cluster_id"))
-        location = found[2].get("location") if found else None
-    return location or "unknown"
-
-
-PROVIDER_CLOUD = {"aws": "aws", "google": "gcp"}
+    return head if head and tail in clouds.environment_names() else stack.name
 
 
 def check_regions(stack: StackDoc, catalog: Catalog) -> None:
     """A provider region no cloud has is an input error, named with its file and field."""
-    from terraml.regions import known_regions, looks_like_region
-    from terraml.suggest import did_you_mean
-
-    for provider, cloud in PROVIDER_CLOUD.items():
-        region = stack.provider_region(provider)
-        if region is None or region in catalog.regions(cloud) or region.startswith("${"):
+    for cloud in clouds.with_environments():
+        provider = cloud.REGION_PROVIDER
+        region = stack.provider_region(provider) if provider else None
+        if region is None or region in catalog.regions(cloud.NAME) or region.startswith("${"):
             continue
-        known = known_regions(cloud)
-        if region not in known and not (cloud == "gcp" and looks_like_region(cloud, region)):
-            raise UserError(f"{stack.path}: provider.{provider}[0].region: '{region}' is not a {cloud} region"
+        known = cloud.regions()
+        if region not in known and (cloud.REGION_LIST_COMPLETE or not cloud.looks_like_region(region)):
+            raise UserError(f"{stack.path}: provider.{provider}[0].region: '{region}' is not a {cloud.NAME} region"
                             f"{did_you_mean(region, known)}")
 
 
@@ -68,11 +59,11 @@ def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = Non
 
 def price_resource(stack: StackDoc, rtype: str, name: str, block: dict, catalog: Catalog,
                    usage: Usage) -> list[Line]:
-    cloud = CLOUD_OF_PREFIX.get(rtype.split("_", 1)[0], "other")
-    resource = Resource(stack=stack, rtype=rtype, name=name, block=block, team=team_of(stack, block), cloud=cloud,
-                        region=region_for(stack, cloud, block) if cloud != "other" else "", catalog=catalog,
-                        usage=usage)
-    pricer = PRICERS.get(rtype)
+    cloud = clouds.of_resource_type(rtype)
+    resource = ResourceToPrice(stack=stack, rtype=rtype, name=name, block=block, team=team_of(stack, block),
+                        cloud=cloud.NAME if cloud else "other",
+                        region=cloud.resource_region(stack, block) if cloud else "", catalog=catalog, usage=usage)
+    pricer = pricers().get(rtype)
     if pricer is not None:
         return pricer(resource)
     if rtype in ON_CLUSTER:

@@ -15,7 +15,7 @@ from terraml.fsutil import write_json_atomic
 
 
 @dataclass(frozen=True)
-class JobCost:
+class LedgerEntry:
     backend: str
     name: str
     team: str
@@ -41,17 +41,17 @@ def record_cloud_job(home: Path, backend: str, name: str, team: str, status) -> 
         "capacity": status.capacity})
 
 
-def read_jobs(home: Path) -> list[JobCost]:
+def read_jobs(home: Path) -> list[LedgerEntry]:
     home = Path(home)
     out = []
     for path in sorted((home / "jobs").glob("*/record.json")):
         r = json.loads(path.read_text())
-        out.append(JobCost("local", r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
+        out.append(LedgerEntry("local", r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
                            0.0 if r.get("billable_seconds") is not None else None, r.get("billable_seconds"),
                            r.get("training_seconds"), None, r.get("capacity")))
     for path in sorted((home / "costs").glob("*/*.json")):
         r = json.loads(path.read_text())
-        out.append(JobCost(r["backend"], r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
+        out.append(LedgerEntry(r["backend"], r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
                            r.get("cost_usd"), r.get("billable_seconds"), r.get("training_seconds"),
                            r.get("savings_percent"), r.get("capacity")))
     return out

@@ -12,7 +12,7 @@ from terraml.cost.tfjson import StackDoc
 
 
 @dataclass(slots=True)
-class Resource:
+class ResourceToPrice:
     stack: StackDoc
     rtype: str
     name: str
@@ -102,7 +102,7 @@ def fee_covers(fee: FixedFee, region: str) -> bool:
     return where.startswith("all") or region in where or (where.startswith("us regions") and region.startswith("us"))
 
 
-Pricer = Callable[[Resource], list[Line]]
+Pricer = Callable[[ResourceToPrice], list[Line]]
 
 
 def free_because(reason: str) -> Pricer:

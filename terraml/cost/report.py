@@ -9,7 +9,7 @@ import io
 import json
 from decimal import Decimal
 
-from terraml.cost.ledger import JobCost
+from terraml.cost.ledger import LedgerEntry
 from terraml.cost.model import UNPRICED, Estimate
 
 
@@ -17,7 +17,7 @@ def cents(value: Decimal | float) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.01")))
 
 
-def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: list[JobCost] | None = None,
+def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: list[LedgerEntry] | None = None,
           month: str, team: str | None = None) -> dict:
     budgets = budgets or {}
     teams = [t for t in estimate.teams() if team is None or t == team]

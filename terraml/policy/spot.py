@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from terraml.backend import JobSpot
+from terraml.spec.job import JobSpot
 
 DEFAULT_CHECKPOINT_MINUTES = 15
 DEFAULT_MAX_INTERRUPTIONS = 3

@@ -9,24 +9,21 @@ from collections import Counter
 from ipaddress import IPv4Network, ip_network
 
 from terraml.catalog import Catalog, load_catalog
+from terraml.cloud import Cloud, get
 from terraml.errors import Problem
 from terraml.policy.machines import Unresolvable, resolve_machine
-from terraml.regions import botocore_enum, cloud_instance_names, cloud_knows_instance, known_regions, looks_like_region
 from terraml.spec.models import Platform, Team
 from terraml.suggest import close_match, did_you_mean, one_of
 
 RESERVED_TAGS = ("team", "cost-center", "environment")
 PRIVATE_RANGES = [ip_network("10.0.0.0/8"), ip_network("172.16.0.0/12"), ip_network("192.168.0.0/16")]
-REGION_FIELD = {"aws": "region", "gcp": "region", "azure": "location"}
-MACHINE_FIELD = {"aws": "instance_type", "gcp": "machine_type", "azure": "instance_type"}
-# SageMaker Feature Store's standard online store has no vector type; GCP's (Bigtable) does.
-FEATURE_TYPES = {"aws": {"integral", "fractional", "string"},
-                 "gcp": {"integral", "fractional", "string", "vector"},
-                 "azure": {"integral", "fractional", "string"}}
 
 
-class _Findings:
-    def __init__(self):
+class Findings:
+    """Errors and warnings found so far, and the checks a cloud's own check_block() reuses."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -36,18 +33,47 @@ class _Findings:
     def warn(self, path: str, message: str):
         self.warnings.append(Problem(path, message))
 
+    def machine(self, cloud: Cloud, region: str, name: str, path: str) -> bool:
+        """A machine type the catalog prices in the region, or the cloud knows (warning: unpriced)."""
+        catalog = self.catalog
+        if catalog.vm(cloud.NAME, region, name):
+            return True
+        if name in catalog.instance_types(cloud.NAME) or cloud.knows_machine(name):
+            self.warn(path, f"'{name}' has no price for {region} in the catalog; cost reports will list it as "
+                            "unpriced.")
+            return True
+        choices = catalog.instance_types(cloud.NAME) | cloud.machine_names()
+        self.error(path, f"'{name}' is not an instance type in {region}{did_you_mean(name, choices)} "
+                         f"See: terraml catalog gpus --cloud {cloud.NAME} --region {region}")
+        return False
+
+    def accelerator(self, cloud: Cloud, region: str, name: str, path: str) -> bool:
+        catalog = self.catalog
+        here = catalog.accelerators(cloud.NAME, region)
+        if name in here:
+            return True
+        anywhere = catalog.accelerators(cloud.NAME)
+        if name in anywhere:
+            where = sorted(r for r in catalog.regions(cloud.NAME) if name in catalog.accelerators(cloud.NAME, r))
+            self.error(path, f"'{name}' is not offered by {cloud.NAME} in {region}; offered in: {', '.join(where)}. "
+                             f"Pick another accelerator ({one_of(here)}) or region.")
+        else:
+            self.error(path, f"'{name}' is not offered by {cloud.NAME} in {region}{did_you_mean(name, anywhere)} "
+                             f"Allowed: {one_of(here)}. See: terraml catalog gpus --cloud {cloud.NAME} "
+                             f"--region {region}")
+        return False
+
 
 def check_platform(platform: Platform, catalog: Catalog | None = None) -> tuple[list[Problem], list[Problem]]:
-    catalog = catalog or load_catalog()
-    f = _Findings()
-    _check_defaults(platform, catalog, f)
+    f = Findings(catalog or load_catalog())
+    _check_defaults(platform, f)
     _duplicates([t.name for t in platform.teams], "teams", "team name", f)
     for i, team in enumerate(platform.teams):
-        _check_team(team, f"teams[{i}]", catalog, f)
+        _check_team(team, f"teams[{i}]", f)
     return f.errors, f.warnings
 
 
-def _duplicates(names: list[str], path: str, what: str, f: _Findings):
+def _duplicates(names: list[str], path: str, what: str, f: Findings):
     for name, n in Counter(names).items():
         if n > 1:
             idx = [i for i, x in enumerate(names) if x == name]
@@ -55,31 +81,33 @@ def _duplicates(names: list[str], path: str, what: str, f: _Findings):
                     f"duplicate {what} '{name}' (also at {path}[{idx[0]}]); names must be unique. Rename one.")
 
 
-def _check_defaults(platform: Platform, catalog: Catalog, f: _Findings):
+def _check_defaults(platform: Platform, f: Findings):
     for key in platform.defaults.tags:
         if key.lower() in RESERVED_TAGS:
             f.error(f"defaults.tags.{key}",
                     f"'{key}' is set by terraml from each team ({', '.join(RESERVED_TAGS)}); remove it from tags.")
-    state = platform.defaults.state.aws
-    if state:
-        _check_region("aws", state.region, "defaults.state.aws.region", catalog, f)
+    for name, state in platform.defaults.state.items():
+        cloud = get(name)
+        region = getattr(state, cloud.REGION_FIELD, None)
+        if region is not None:
+            _check_region(cloud, region, f"defaults.state.{name}.{cloud.REGION_FIELD}", f)
 
 
-def _check_region(cloud: str, region: str, path: str, catalog: Catalog, f: _Findings) -> bool:
-    if region in catalog.regions(cloud):  # priced, so real; the cloud's own list is only read on a miss
+def _check_region(cloud: Cloud, region: str, path: str, f: Findings) -> bool:
+    if region in f.catalog.regions(cloud.NAME):  # priced, so real; the cloud's own list is only read on a miss
         return True
-    known = known_regions(cloud)
+    known = cloud.regions()
     if region in known:
         return True
-    if looks_like_region(cloud, region) and cloud != "aws" and not close_match(region, known):
-        f.warn(path, f"'{region}' is not in terraml's list of {cloud} regions; check the spelling.")
+    if cloud.looks_like_region(region) and not cloud.REGION_LIST_COMPLETE and not close_match(region, known):
+        f.warn(path, f"'{region}' is not in terraml's list of {cloud.NAME} regions; check the spelling.")
         return True
-    f.error(path, f"'{region}' is not a known {cloud} {REGION_FIELD[cloud]}{did_you_mean(region, known)} "
+    f.error(path, f"'{region}' is not a known {cloud.NAME} {cloud.REGION_FIELD}{did_you_mean(region, known)} "
                   f"Allowed: {one_of(known)}.")
     return False
 
 
-def _check_team(team: Team, path: str, catalog: Catalog, f: _Findings):
+def _check_team(team: Team, path: str, f: Findings):
     clouds = team.clouds.items()
     if not clouds:
         f.error(f"{path}.clouds", "the team uses no cloud; add at least one of aws, gcp, azure.")
@@ -88,20 +116,22 @@ def _check_team(team: Team, path: str, catalog: Catalog, f: _Findings):
         if dup:
             f.error(f"{path}.budget.alert_at_percent", f"{dup[0]} is listed twice; list each percentage once.")
     networks: list[tuple[str, IPv4Network]] = []
-    for cloud, block in clouds:
-        cpath = f"{path}.clouds.{cloud}"
-        region = getattr(block, REGION_FIELD[cloud])
-        region_ok = _check_region(cloud, region, f"{cpath}.{REGION_FIELD[cloud]}", catalog, f)
+    for name, block in clouds:
+        cloud = get(name)
+        cpath = f"{path}.clouds.{name}"
+        region = getattr(block, cloud.REGION_FIELD)
+        region_ok = _check_region(cloud, region, f"{cpath}.{cloud.REGION_FIELD}", f)
         _check_network(block.network, f"{cpath}.network", f)
-        networks.append((cloud, block.network.cidr))
-        gpus = _check_pools(cloud, region if region_ok else None, block.gpu_pools, f"{cpath}.gpu_pools", catalog, f)
-        _check_endpoints(cloud, region if region_ok else None, block.endpoints, f"{cpath}.endpoints", catalog, f)
+        networks.append((name, block.network.cidr))
+        gpus = _check_pools(cloud, region if region_ok else None, block.gpu_pools, f"{cpath}.gpu_pools", f)
+        _check_endpoints(block.endpoints, f"{cpath}.endpoints", f)
+        cloud.check_block(block, cpath, region if region_ok else None, f)
         if block.feature_store:
             _check_features(cloud, block.feature_store, f"{cpath}.feature_store", f)
         limit = team.quotas.max_gpus
         if limit is not None and gpus > limit:
             f.error(f"{path}.quotas.max_gpus",
-                    f"the {cloud} pools can scale to {gpus:g} GPUs (max_nodes x GPUs per node), above "
+                    f"the {name} pools can scale to {gpus:g} GPUs (max_nodes x GPUs per node), above "
                     f"max_gpus {limit}; lower max_nodes or raise quotas.max_gpus.")
     for a in range(len(networks)):
         for b in range(a + 1, len(networks)):
@@ -112,7 +142,7 @@ def _check_team(team: Team, path: str, catalog: Catalog, f: _Findings):
                         f"peered or connected by VPN. Pick a range outside {na}.")
 
 
-def _check_network(network, path: str, f: _Findings):
+def _check_network(network, path: str, f: Findings):
     cidr = network.cidr
     if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES):
         f.error(f"{path}.cidr", f"{cidr} is not a private range; use one inside 10.0.0.0/8, 172.16.0.0/12 "
@@ -122,38 +152,10 @@ def _check_network(network, path: str, f: _Findings):
                                 "private and public subnets in three zones from it).")
 
 
-def _check_machine(cloud: str, region: str, name: str, path: str, catalog: Catalog, f: _Findings) -> bool:
-    if catalog.vm(cloud, region, name):
-        return True
-    in_catalog = name in catalog.instance_types(cloud)
-    if in_catalog or cloud_knows_instance(cloud, name):
-        f.warn(path, f"'{name}' has no price for {region} in the catalog; cost reports will list it as unpriced.")
-        return True
-    choices = catalog.instance_types(cloud) | cloud_instance_names(cloud)
-    f.error(path, f"'{name}' is not an instance type in {region}{did_you_mean(name, choices)} "
-                  f"See: terraml catalog gpus --cloud {cloud} --region {region}")
-    return False
-
-
-def _check_accelerator(cloud: str, region: str, name: str, path: str, catalog: Catalog, f: _Findings) -> bool:
-    here = catalog.accelerators(cloud, region)
-    if name in here:
-        return True
-    anywhere = catalog.accelerators(cloud)
-    if name in anywhere:
-        where = sorted(r for r in catalog.regions(cloud) if name in catalog.accelerators(cloud, r))
-        f.error(path, f"'{name}' is not offered by {cloud} in {region}; offered in: {', '.join(where)}. "
-                      f"Pick another accelerator ({one_of(here)}) or region.")
-    else:
-        f.error(path, f"'{name}' is not offered by {cloud} in {region}{did_you_mean(name, anywhere)} "
-                      f"Allowed: {one_of(here)}. See: terraml catalog gpus --cloud {cloud} --region {region}")
-    return False
-
-
-def _check_pools(cloud: str, region: str | None, pools, path: str, catalog: Catalog, f: _Findings) -> float:
+def _check_pools(cloud: Cloud, region: str | None, pools, path: str, f: Findings) -> float:
     _duplicates([p.name for p in pools], path, "pool name", f)
     total = 0.0
-    field = MACHINE_FIELD[cloud]
+    field = cloud.MACHINE_FIELD
     for i, pool in enumerate(pools):
         ppath = f"{path}[{i}]"
         machine = getattr(pool, field)
@@ -173,19 +175,19 @@ def _check_pools(cloud: str, region: str | None, pools, path: str, catalog: Cata
                                                   f"the count comes from '{field}' itself. Remove it.")
         if region is None:
             continue
-        if machine and not _check_machine(cloud, region, machine, f"{ppath}.{field}", catalog, f):
+        if machine and not f.machine(cloud, region, machine, f"{ppath}.{field}"):
             continue
-        if pool.accelerator and not _check_accelerator(cloud, region, pool.accelerator,
-                                                       f"{ppath}.accelerator", catalog, f):
+        if pool.accelerator and not f.accelerator(cloud, region, pool.accelerator, f"{ppath}.accelerator"):
             continue
         try:
-            resolved = resolve_machine(cloud, region, machine, pool.accelerator, pool.accelerator_count, catalog)
+            resolved = resolve_machine(cloud.NAME, region, machine, pool.accelerator, pool.accelerator_count,
+                                       f.catalog)
         except Unresolvable as exc:
             f.error(f"{ppath}.accelerator_count", str(exc))
             continue
         if resolved.row is not None and not resolved.accelerator:
             f.error(f"{ppath}.{field}", f"'{machine}' has no GPU; gpu_pools need a GPU instance type. "
-                                        f"See: terraml catalog gpus --cloud {cloud} --region {region}")
+                                        f"See: terraml catalog gpus --cloud {cloud.NAME} --region {region}")
             continue
         if pool.spot.mode != "on-demand" and resolved.row is not None and resolved.row.spot_usd_per_hour is None:
             f.warn(f"{ppath}.spot.mode", f"the catalog has no spot price for {resolved.instance_type} in {region}; "
@@ -194,47 +196,26 @@ def _check_pools(cloud: str, region: str | None, pools, path: str, catalog: Cata
     return total
 
 
-def _check_endpoints(cloud: str, region: str | None, endpoints, path: str, catalog: Catalog, f: _Findings):
+def _check_endpoints(endpoints, path: str, f: Findings):
+    """What every cloud's endpoints share; their machine types are the cloud's own check_block()."""
     _duplicates([e.name for e in endpoints], path, "endpoint name", f)
     for i, ep in enumerate(endpoints):
-        epath = f"{path}[{i}]"
         if ep.min_replicas > ep.max_replicas:
-            f.error(f"{epath}.min_replicas", f"{ep.min_replicas} is above max_replicas {ep.max_replicas}; "
-                                             "min_replicas must be <= max_replicas.")
-        if region is None:
-            continue
-        if cloud == "aws":
-            _check_sagemaker_type(region, ep.instance_type, f"{epath}.instance_type", catalog, f)
-        elif cloud == "gcp":
-            if _check_machine(cloud, region, ep.machine_type, f"{epath}.machine_type", catalog, f) and ep.accelerator:
-                _check_accelerator(cloud, region, ep.accelerator, f"{epath}.accelerator", catalog, f)
-        else:
-            _check_machine(cloud, region, ep.instance_type, f"{epath}.instance_type", catalog, f)
+            f.error(f"{path}[{i}].min_replicas", f"{ep.min_replicas} is above max_replicas {ep.max_replicas}; "
+                                                 "min_replicas must be <= max_replicas.")
 
 
-def _check_sagemaker_type(region: str, name: str, path: str, catalog: Catalog, f: _Findings):
-    if catalog.managed_row("aws", region, name, "real-time inference"):
-        return
-    known = botocore_enum("sagemaker", "ProductionVariantInstanceType")
-    if name not in known:
-        f.error(path, f"'{name}' is not a SageMaker hosting instance type{did_you_mean(name, known)} "
-                      "SageMaker types start with 'ml.', e.g. 'ml.g5.xlarge'.")
-    else:
-        f.warn(path, f"'{name}' has no SageMaker hosting price for {region} in the catalog; "
-                     "cost reports will list it as unpriced.")
-
-
-def _check_features(cloud: str, store, path: str, f: _Findings):
+def _check_features(cloud: Cloud, store, path: str, f: Findings):
     _duplicates([g.name for g in store.groups], f"{path}.groups", "feature group name", f)
     for i, group in enumerate(store.groups):
         gpath = f"{path}.groups[{i}]"
         if group.record_id == group.event_time:
             f.error(f"{gpath}.event_time", f"'{group.event_time}' is also the record_id; use a separate "
                                            "timestamp feature.")
-        allowed = FEATURE_TYPES[cloud]
+        allowed = cloud.FEATURE_TYPES
         for name, kind in group.features.items():
             if kind not in allowed:
-                f.error(f"{gpath}.features.{name}", f"type '{kind}' is not supported by the {cloud} feature "
+                f.error(f"{gpath}.features.{name}", f"type '{kind}' is not supported by the {cloud.NAME} feature "
                                                     f"store; allowed: {one_of(allowed)}.")
         event_kind = group.features.get(group.event_time)
         if event_kind not in (None, "string", "fractional"):

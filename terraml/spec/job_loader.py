@@ -10,16 +10,18 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from terraml.backend import LoadedJob, TrainingJob
+from terraml.cloud import Cloud, get
 from terraml.errors import Problem, SpecError, UserError
 from terraml.policy.spot import with_defaults
+from terraml.spec.job import LoadedJob, TrainingJob
 from terraml.spec.loader import locate_path, parse_document, read_yaml
 from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
 
-def load_job(path: str | Path, platform: Platform, cloud: str, team: str | None = None) -> LoadedJob:
-    """``team`` (from --team) replaces the job file's team."""
+def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | None = None) -> LoadedJob:
+    """``team`` (from --team) replaces the job file's team; ``cloud_name`` is the backend it goes to."""
+    cloud = get(cloud_name)
     job_path = Path(path)
     if not job_path.is_file():
         raise UserError(f"job file not found: {job_path}; pass the path of a job.yaml (see examples/job.yaml).")
@@ -40,18 +42,19 @@ def load_job(path: str | Path, platform: Platform, cloud: str, team: str | None 
                      spot=with_defaults(job.spot, job.max_runtime_hours))
 
 
-def _check_team(job: TrainingJob, platform: Platform, cloud: str, problems: list[Problem]):
+def _check_team(job: TrainingJob, platform: Platform, cloud: Cloud, problems: list[Problem]):
+    """Jobs on a cloud with team environments run in the team's clouds.<name>, under its quota."""
     team = platform.team(job.team)
     names = [t.name for t in platform.teams]
     if team is None:
         problems.append(Problem("team", f"'{job.team}' is not a team in the platform spec"
                                         f"{did_you_mean(job.team, names)} Teams: {', '.join(names)}."))
-    elif cloud != "local" and getattr(team.clouds, cloud, None) is None:
+    elif cloud.ENVIRONMENTS and team.environment(cloud.NAME) is None:
         have = ", ".join(n for n, _ in team.clouds.items()) or "none"
-        problems.append(Problem("team", f"team '{job.team}' has no {cloud} environment in the platform spec "
+        problems.append(Problem("team", f"team '{job.team}' has no {cloud.NAME} environment in the platform spec "
                                         f"(it has: {have}); submit with --cloud set to one of them, or add "
-                                        f"clouds.{cloud} to the team."))
-    elif cloud != "local" and team.quotas.max_gpus is not None and job.resources.accelerator:
+                                        f"clouds.{cloud.NAME} to the team."))
+    elif cloud.ENVIRONMENTS and team.quotas.max_gpus is not None and job.resources.accelerator:
         gpus = job.resources.accelerator_count * job.resources.instance_count
         if gpus > team.quotas.max_gpus:
             problems.append(Problem("resources.instance_count",
@@ -95,12 +98,12 @@ def _check_entrypoint(job: TrainingJob, source_dir: Path, problems: list[Problem
                                               "fix the entrypoint or source_dir."))
 
 
-def _check_resources(job: TrainingJob, cloud: str, problems: list[Problem]):
+def _check_resources(job: TrainingJob, cloud: Cloud, problems: list[Problem]):
     r = job.resources
     given = [k for k in ("accelerator", "instance_type", "machine_type") if getattr(r, k)]
     if len(given) > 1:
         problems.append(Problem("resources", f"{' and '.join(given)} given; give one of them."))
-    if cloud != "local" and job.framework is None and job.image is None:
+    if cloud.ENVIRONMENTS and job.framework is None and job.image is None:  # cloud jobs run in containers
         problems.append(Problem("framework", "neither 'framework' nor 'image' given; a cloud job needs a "
                                              "container: set framework {name, version} or image."))
     if job.framework is not None and job.image is not None:

@@ -1,53 +1,45 @@
 """The typed, frozen model of platform.yaml.
 
-Structure and types live here; checks that need the catalog or several fields at once live in
-``checks.py`` so that every problem is reported, not only the first one per model.
-Field names follow each cloud's own words where the reference spec does (GCP ``machine_type``).
+Structure and types live here and in ``base.py``; each cloud's block (``clouds.<name>``, and its
+``defaults.state.<name>``) comes from that cloud's folder through the registry, so the clouds a team
+may declare are exactly the registered ones. Checks that need the catalog or several fields at once
+live in ``checks.py`` so that every problem is reported, not only the first one per model.
 """
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,20}[a-z0-9]$")]
-"""Lowercase letters, digits and '-', 2-22 characters: it ends up in every cloud resource name."""
-FeatureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-SpotMode = Literal["spot", "on-demand", "auto"]
+from terraml import cloud as clouds
+from terraml.spec.base import CloudBlock, Email, Name, Strict
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _PerCloud(Strict):
+    """A mapping of registered cloud names to their blocks, in the registry's order."""
+
+    def items(self) -> list[tuple[str, BaseModel]]:
+        """The clouds present, in a fixed order."""
+        return [(n, b) for n in type(self).model_fields if (b := getattr(self, n)) is not None]
+
+    def block(self, cloud: str) -> BaseModel | None:
+        return getattr(self, cloud, None)
 
 
-# ---------------------------------------------------------------- state backends
-class AwsState(Strict):
-    bucket: str = Field(min_length=3, max_length=63)
-    region: str
-    lock_table: str | None = None
-    """DynamoDB table for state locking; without it the S3 lockfile (use_lockfile) is used."""
-    key_prefix: str = "terraml"
+def _per_cloud(name: str, block_of) -> type[_PerCloud]:
+    fields = {}
+    for c in clouds.with_environments():
+        block = block_of(c)
+        if block is not None:
+            fields[c.NAME] = (block | None, None)
+    return create_model(name, __base__=_PerCloud, **fields)
 
 
-class GcpState(Strict):
-    bucket: str = Field(min_length=3, max_length=63)
-    prefix: str = "terraml"
-
-
-class AzureState(Strict):
-    resource_group: str = Field(min_length=1, max_length=90)
-    storage_account: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
-    container: str = Field(min_length=3, max_length=63)
-    key_prefix: str = "terraml"
-
-
-class StateBackends(Strict):
-    aws: AwsState | None = None
-    gcp: GcpState | None = None
-    azure: AzureState | None = None
+StateBackends = _per_cloud("StateBackends", lambda c: c.state_block())
+"""Terraform state per cloud (defaults.state.<cloud>)."""
+TeamClouds = _per_cloud("TeamClouds", lambda c: c.spec_block())
+"""The clouds a team uses (clouds.<cloud>)."""
 
 
 class Defaults(Strict):
@@ -72,134 +64,6 @@ class Quotas(Strict):
     """Across all of the team's pools and jobs, per cloud."""
 
 
-class PoolSpot(Strict):
-    mode: SpotMode = "on-demand"
-    """spot: spot only; on-demand; auto: spot first, on-demand when spot is unavailable."""
-    max_price_ratio: float | None = Field(default=None, gt=0, le=1)
-    """Never pay more than this share of the on-demand price for spot capacity."""
-
-
-class Network(Strict):
-    cidr: IPv4Network
-    nat: Literal["per-az", "single"] = "per-az"
-    """One NAT gateway per availability zone (survives a zone outage) or a single cheaper one."""
-    public_api_cidrs: list[IPv4Network] = []
-    """Networks allowed to reach the Kubernetes API from the internet; empty = private endpoint only."""
-
-
-class Registry(Strict):
-    immutable_tags: bool = True
-    scan_on_push: bool = True
-    keep_images: int = Field(default=200, ge=1, le=10000)
-    """Older images beyond this count are expired by a lifecycle rule."""
-
-
-FeatureType = Literal["integral", "fractional", "string", "vector"]
-
-
-class FeatureGroup(Strict):
-    name: FeatureName
-    record_id: FeatureName
-    event_time: FeatureName
-    features: dict[FeatureName, FeatureType] = Field(min_length=1)
-    online: bool = True
-    """Keep an online store for low-latency reads (the offline store is always kept)."""
-
-
-class FeatureStore(Strict):
-    groups: list[FeatureGroup] = Field(min_length=1)
-
-
-class _Pool(Strict):
-    name: Name
-    accelerator: str | None = None
-    accelerator_count: int | None = Field(default=None, ge=1, le=16)
-    min_nodes: int = Field(default=0, ge=0)
-    """0 lets the pool scale to zero when idle."""
-    max_nodes: int = Field(ge=1, le=1000)
-    spot: PoolSpot = PoolSpot()
-    disk_size_gib: int = Field(default=200, ge=50, le=16384)
-
-
-class AwsGpuPool(_Pool):
-    instance_type: str | None = None
-
-
-class GcpGpuPool(_Pool):
-    machine_type: str | None = None
-
-
-class AzureGpuPool(_Pool):
-    instance_type: str | None = None
-
-
-class _Endpoint(Strict):
-    name: Name
-    min_replicas: int = Field(default=1, ge=1)
-    max_replicas: int = Field(default=1, ge=1, le=100)
-
-
-class AwsEndpoint(_Endpoint):
-    instance_type: str
-    """A SageMaker hosting instance type (ml.*)."""
-    image: str | None = None
-    """Container of the bootstrap model; default: the SageMaker PyTorch inference image of the region."""
-    model_data_url: str | None = None
-    target_invocations_per_instance: int = Field(default=100, ge=1)
-    """Autoscaling target: invocations per instance per minute."""
-
-
-class GcpEndpoint(_Endpoint):
-    machine_type: str
-    accelerator: str | None = None
-    accelerator_count: int | None = Field(default=None, ge=1, le=16)
-
-
-class AzureEndpoint(_Endpoint):
-    instance_type: str
-
-
-class _Cloud(Strict):
-    network: Network
-    registry: Registry | None = None
-    """Present (even as {}) = the team gets a private container registry with safe defaults."""
-    feature_store: FeatureStore | None = None
-
-
-class AwsCloud(_Cloud):
-    region: str
-    gpu_pools: list[AwsGpuPool] = []
-    endpoints: list[AwsEndpoint] = []
-    system_instance_type: str = "m6i.xlarge"
-    """Instance type of the small on-demand node group that runs cluster add-ons."""
-
-
-class GcpCloud(_Cloud):
-    project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
-    region: str
-    gpu_pools: list[GcpGpuPool] = []
-    endpoints: list[GcpEndpoint] = []
-
-
-class AzureCloud(_Cloud):
-    subscription_id: Annotated[
-        str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-    ]
-    location: str
-    gpu_pools: list[AzureGpuPool] = []
-    endpoints: list[AzureEndpoint] = []
-
-
-class TeamClouds(Strict):
-    aws: AwsCloud | None = None
-    gcp: GcpCloud | None = None
-    azure: AzureCloud | None = None
-
-    def items(self) -> list[tuple[str, AwsCloud | GcpCloud | AzureCloud]]:
-        """The clouds this team uses, in a fixed order."""
-        return [(n, c) for n in ("aws", "gcp", "azure") if (c := getattr(self, n)) is not None]
-
-
 class Team(Strict):
     name: Name
     cost_center: str = Field(min_length=1, max_length=64)
@@ -207,6 +71,10 @@ class Team(Strict):
     budget: Budget | None = None
     quotas: Quotas = Quotas()
     clouds: TeamClouds
+
+    def environment(self, cloud: str) -> CloudBlock | None:
+        """The team's clouds.<cloud> block, if it declares one."""
+        return self.clouds.block(cloud)
 
 
 class Platform(Strict):

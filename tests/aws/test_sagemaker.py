@@ -14,11 +14,11 @@ import sys
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from terraml.providers.aws.sagemaker import SageMakerBackend
-from terraml.providers.aws.training import job_cost, map_status
 
 from terraml.backend import State
 from terraml.catalog import load_catalog
+from terraml.providers.aws.sagemaker import SageMakerBackend
+from terraml.providers.aws.training import job_cost, map_status
 from terraml.spec.job_loader import load_job
 
 from ..conftest import EXAMPLE, ROOT, tool_env
@@ -48,8 +48,8 @@ def aws(moto_reset, example_spec):
 def test_training_request_field_by_field(aws, job):
     backend, _ = aws
     plan = backend.plan(job)
-    r = plan["request"]
-    assert plan["decision"].capacity == "spot"
+    r = plan.request
+    assert plan.decision.capacity == "spot"
     assert r["TrainingJobName"] == "image-classifier"
     assert r["RoleArn"] == ROLE
     assert r["AlgorithmSpecification"] == {
@@ -75,7 +75,7 @@ def test_training_request_field_by_field(aws, job):
 
 def test_training_request_passes_botocore_validation(aws, job):
     backend, _ = aws
-    request = backend.plan(job)["request"]
+    request = backend.plan(job).request
     client = boto3.client("sagemaker", region_name="us-east-1")
     with Stubber(client) as stub:
         stub.add_response("create_training_job", {"TrainingJobArn": f"{ARN}:training-job/x"}, request)
@@ -84,7 +84,7 @@ def test_training_request_passes_botocore_validation(aws, job):
 
 def test_submit_creates_the_job_once_and_uploads_the_source(aws, job):
     backend, session = aws
-    first, second = backend.submit(job), backend.submit(job)
+    first, second = backend.submit(backend.plan(job)), backend.submit(backend.plan(job))
     assert not first.existing and second.existing
     sm = session.client("sagemaker")
     assert [j["TrainingJobName"] for j in sm.list_training_jobs()["TrainingJobSummaries"]] == ["image-classifier"]
@@ -214,7 +214,7 @@ def test_completed_job_is_registered_in_mlflow_once(aws, job, mlflow_server):
 
     backend, _ = aws
     backend.tracking_uri = mlflow_server
-    handle = backend.submit(job)
+    handle = backend.submit(backend.plan(job))
     first = backend.status(handle)  # moto completes jobs at once
     again = backend.status(handle)
     assert first.state == State.COMPLETED and first.model_version is not None

@@ -8,7 +8,8 @@ import pytest
 
 from terraml.catalog import DATA_DIR, load_catalog
 from terraml.errors import CatalogError
-from terraml.policy.machines import Unresolvable, capacity_plan, resolve_machine
+from terraml.policy.capacity import capacity_plan
+from terraml.policy.machines import Unresolvable, resolve_machine
 
 
 def test_shipped_catalog_keeps_sources_and_dates():
@@ -80,6 +81,6 @@ def _row(spot, on_demand=1.0):
     ("spot", 0.5, 0.4, True, [("spot", 0.5)]),
 ])
 def test_capacity_plan_table(mode, ratio, spot, cloud_caps, expected):
-    plan = capacity_plan(mode, ratio, _row(spot), price_cap_enforced_by_cloud=cloud_caps)
+    plan = capacity_plan(mode, ratio, _row(spot), min_nodes=1, max_nodes=4, price_cap_enforced_by_cloud=cloud_caps)
     assert [(g.capacity, g.max_price_usd_per_hour) for g in plan.groups] == expected
     assert plan.groups[0].priority >= plan.groups[-1].priority

@@ -123,7 +123,7 @@ def test_synth_says_which_stacks_it_skipped(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--team", "vison"], "--team: 'vison' is not a team in the spec; did you mean 'vision'?"),
-    (["--cloud", "aws2"], "--cloud: 'aws2' is not a cloud; allowed: aws, gcp, azure."),
+    (["--cloud", "aws2"], "--cloud: 'aws2' is not a cloud; did you mean 'aws'? Allowed: aws, gcp, azure."),
 ])
 def test_synth_narrowing_errors(tmp_path, args, message):
     result = run("synth", str(EXAMPLE), *args, cwd=tmp_path)

@@ -12,7 +12,6 @@ import urllib.request
 import boto3
 import pytest
 from botocore.stub import Stubber
-from terraml.providers.aws.billing import CostExplorerSpend
 
 from terraml.catalog import load_catalog
 from terraml.cost import diff as d
@@ -20,6 +19,7 @@ from terraml.cost import report as rep
 from terraml.cost.estimate import estimate
 from terraml.cost.job_estimate import job_estimate
 from terraml.cost.tfjson import read_stacks
+from terraml.providers.aws.billing import CostExplorerSpend
 
 from ..conftest import EXAMPLE, tool_env
 

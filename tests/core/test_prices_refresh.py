@@ -15,8 +15,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from terraml.catalog import DATA_DIR, load_catalog
-from terraml.cost.prices import fetch_aws, fetch_azure, fetch_gcp_gpus, read_rows, refresh
+from terraml.cost.prices import read_rows, refresh
 from terraml.errors import CatalogError
+from terraml.providers.aws.prices import fetch_aws
+from terraml.providers.azure.prices import fetch_azure
+from terraml.providers.gcp.prices import fetch_gcp_gpus
 
 
 def aws_product(usd: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from terraml.backend import JobSpot
 from terraml.policy.spot import decide, with_defaults
+from terraml.spec.job import JobSpot
 
 
 def policy(**kw) -> JobSpot:

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 from mlflow import MlflowClient
-from terraml.providers.local import LocalBackend
 
 from terraml.backend import State
+from terraml.providers.local.backend import LocalBackend
 from terraml.spec.job_loader import load_job
 
 from ..conftest import EXAMPLE, ROOT, tool_env
@@ -49,8 +49,8 @@ def backend(home, mlflow_server):
 def runs(backend, example_spec, tmp_path_factory):
     """The same job run twice: once untouched, once with two simulated spot reclaims."""
     tmp = tmp_path_factory.mktemp("jobs")
-    plain = backend.submit(load_job(job_file(tmp, "plain"), example_spec.platform, "local"))
-    interrupted = backend.submit(load_job(job_file(tmp, "reclaimed"), example_spec.platform, "local"),
+    plain = backend.submit(backend.plan(load_job(job_file(tmp, "plain"), example_spec.platform, "local")))
+    interrupted = backend.submit(backend.plan(load_job(job_file(tmp, "reclaimed"), example_spec.platform, "local")),
                                  simulate_interruptions=2)
     return {"plain": (plain, backend.wait(plain, timeout_s=300)),
             "reclaimed": (interrupted, backend.wait(interrupted, timeout_s=300))}
@@ -92,7 +92,7 @@ def test_status_and_logs_work_from_a_new_process(runs, home, mlflow_server):
 
 
 def test_same_job_name_twice_creates_one_job(runs, backend, example_spec, tmp_path, mlflow_server):
-    again = backend.submit(load_job(job_file(tmp_path, "plain"), example_spec.platform, "local"))
+    again = backend.submit(backend.plan(load_job(job_file(tmp_path, "plain"), example_spec.platform, "local")))
     assert again.existing
     runs_named = MlflowClient(tracking_uri=mlflow_server).search_runs(
         [e.experiment_id for e in MlflowClient(tracking_uri=mlflow_server).search_experiments()],
@@ -101,7 +101,8 @@ def test_same_job_name_twice_creates_one_job(runs, backend, example_spec, tmp_pa
 
 
 def test_cancel_stops_a_running_job(backend, example_spec, tmp_path):
-    handle = backend.submit(load_job(job_file(tmp_path, "to-cancel", epochs=50), example_spec.platform, "local"))
+    job = load_job(job_file(tmp_path, "to-cancel", epochs=50), example_spec.platform, "local")
+    handle = backend.submit(backend.plan(job))
     deadline = time.monotonic() + 60
     while backend.status(handle).state != State.RUNNING and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -116,7 +117,7 @@ def test_auto_finishes_on_on_demand_after_max_interruptions(backend, example_spe
     path = job_file(tmp_path, "fallback", epochs=4)
     text = open(path).read().replace("max_interruptions: 3", "max_interruptions: 1")
     open(path, "w").write(text)
-    handle = backend.submit(load_job(path, example_spec.platform, "local"), simulate_interruptions=3)
+    handle = backend.submit(backend.plan(load_job(path, example_spec.platform, "local")), simulate_interruptions=3)
     final = backend.wait(handle, timeout_s=300)
     assert final.state == State.COMPLETED
     assert (final.interruptions, final.capacity) == (1, "on-demand")  # no reclaims once on on-demand
@@ -129,7 +130,7 @@ def test_simulated_interruptions_need_spot(backend, example_spec, tmp_path):
     job = load_job(job_file(tmp_path, "od", mode="on-demand"), example_spec.platform, "local")
     assert job.spot.mode == "on-demand"
     with pytest.raises(UserError, match="never interrupted"):
-        backend.submit(job, simulate_interruptions=1)
+        backend.submit(backend.plan(job), simulate_interruptions=1)
 
 
 def test_deploy_serves_the_registered_model_and_predicts(runs, backend):
@@ -143,7 +144,7 @@ def test_deploy_serves_the_registered_model_and_predicts(runs, backend):
         assert np.mean(np.array(answer["predictions"]) == y[:20]) >= 0.9
         assert deployment.url.startswith("http://127.0.0.1:")
     finally:
-        assert backend.stop_endpoint("classifier")
+        assert backend.undeploy("classifier")
 
 
 def test_train_cli_end_to_end(tmp_path, mlflow_server):

@@ -1,0 +1,31 @@
+"""The gcp block of platform.yaml (clouds.gcp) and its state backend (defaults.state.gcp)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from terraml.spec.base import CloudBlock, Endpoint, GpuPool, Strict
+
+
+class GcpState(Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = "terraml"
+
+
+class GcpGpuPool(GpuPool):
+    machine_type: str | None = None
+
+
+class GcpEndpoint(Endpoint):
+    machine_type: str
+    accelerator: str | None = None
+    accelerator_count: int | None = Field(default=None, ge=1, le=16)
+
+
+class GcpBlock(CloudBlock):
+    project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+    region: str
+    gpu_pools: list[GcpGpuPool] = []
+    endpoints: list[GcpEndpoint] = []
