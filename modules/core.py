@@ -15,16 +15,29 @@ from typing import Any
 from cdktn import TerraformDataSource, TerraformProvider, TerraformResource
 from constructs import Construct
 
-# provider name -> (registry source, version constraint). Versions match the bindings the tests use.
-PROVIDERS: dict[str, tuple[str, str]] = {
-    "aws": ("hashicorp/aws", "~> 6.0"),
-    "helm": ("hashicorp/helm", "~> 3.0"),
+from terraml.cloud import ProviderSource
+
+# Providers no one cloud owns (cluster add-ons). Each cloud's own are in its class (TERRAFORM_PROVIDERS).
+SHARED_PROVIDERS: dict[str, ProviderSource] = {
+    "helm": ProviderSource("hashicorp/helm", "~> 3.0", "cdktn_provider_helm"),
 }
+
+
+def provider_source(name: str) -> ProviderSource:
+    """Where a Terraform provider comes from, by name ('aws', 'helm')."""
+    if name in SHARED_PROVIDERS:
+        return SHARED_PROVIDERS[name]
+    from terraml.cloud import of_resource_type
+
+    cloud = of_resource_type(f"{name}_")
+    if cloud is None:
+        raise KeyError(f"no cloud registers the Terraform provider '{name}'")
+    return cloud.TERRAFORM_PROVIDERS[name]
 
 
 def _metadata(resource_type: str) -> dict[str, str]:
     name = resource_type.split("_", 1)[0]
-    source, version = PROVIDERS[name]
+    version = provider_source(name).version
     return {"provider_name": name, "provider_version_constraint": version}
 
 
@@ -147,7 +160,7 @@ class DataSource(_Referable, TerraformDataSource):
 
 class Provider(_PlainAttributes, TerraformProvider):
     def __init__(self, scope: Construct, name: str, attrs: dict[str, Any], alias: str | None = None):
-        source, version = PROVIDERS[name]
+        source, version, _ = provider_source(name)
         super().__init__(scope, alias or name, terraform_resource_type=name, terraform_provider_source=source,
                          terraform_generator_metadata={"provider_name": name, "provider_version_constraint": version})
         self.attrs = dict(attrs)

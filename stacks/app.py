@@ -6,9 +6,8 @@ from cdktn import App
 
 from terraml.catalog import Catalog, load_catalog
 from terraml.cloud import get
-from terraml.inventory import planned_stacks
+from terraml.inventory import StackContext, planned_stacks
 from terraml.spec.models import Platform
-from terraml.stacks.context import StackContext
 
 
 def build_app(platform: Platform, outdir: str, *, team: str | None = None, cloud: str | None = None,

@@ -8,7 +8,7 @@ then offers lazy methods that import the heavy parts (cdktn, the cloud's SDK) on
       NAME, TITLE, EXTRA          'aws', 'AWS', the pip extra that brings its SDK
       ENVIRONMENTS                teams declare clouds.<NAME> in platform.yaml and get a stack (not 'local')
       REGION_FIELD, MACHINE_FIELD the spec's words for region and machine type on this cloud
-      TERRAFORM_PROVIDERS         resource-type prefixes its stacks emit ('aws', 'google', 'azurerm', ...)
+      TERRAFORM_PROVIDERS         its Terraform providers: name (the resource-type prefix) -> ProviderSource
       REGION_PROVIDER             the provider block whose 'region' is the stack's region, if any
       SPOT_PRICE_CAP              the cloud enforces a max spot price itself (Azure), else terraml decides
       FEATURE_TYPES               feature types its feature store accepts
@@ -34,7 +34,7 @@ import importlib
 import re
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from terraml.errors import UnsupportedFeature, UserError
 from terraml.suggest import did_you_mean
@@ -47,9 +47,9 @@ if TYPE_CHECKING:
     from terraml.cost.prices import Price
     from terraml.cost.pricing import Pricer
     from terraml.cost.tfjson import StackDoc
+    from terraml.inventory import StackContext
     from terraml.spec.checks import Findings
     from terraml.spec.models import Platform, Team
-    from terraml.stacks.context import StackContext
 
 # name -> "module:Class", imported on first use. The order is the order of platform.yaml's clouds.
 REGISTRY: dict[str, str] = {
@@ -58,6 +58,15 @@ REGISTRY: dict[str, str] = {
     "gcp": "terraml.providers.gcp.cloud:GcpCloud",
     "azure": "terraml.providers.azure.cloud:AzureCloud",
 }
+
+
+class ProviderSource(NamedTuple):
+    source: str
+    """Registry address, e.g. 'hashicorp/aws'."""
+    version: str
+    """Version constraint the stacks pin: the provider version the typed bindings were generated from."""
+    bindings: str
+    """The typed CDK Terrain bindings package (test-only) that the gates check every block against."""
 
 
 class Feature(enum.StrEnum):
@@ -86,7 +95,8 @@ class Cloud:
     REGION_SHAPE: ClassVar[re.Pattern | None] = None
     REGION_LIST_COMPLETE: ClassVar[bool] = False
     """True when regions() is the cloud's own full list (a name missing there is wrong, not new)."""
-    TERRAFORM_PROVIDERS: ClassVar[tuple[str, ...]] = ()
+    TERRAFORM_PROVIDERS: ClassVar[dict[str, ProviderSource]] = {}
+    """Provider name (the prefix of its resource types) -> where it comes from and its test bindings."""
     REGION_PROVIDER: ClassVar[str | None] = None
     SPOT_PRICE_CAP: ClassVar[bool] = False
     FEATURE_TYPES: ClassVar[frozenset[str]] = frozenset()

@@ -1,14 +1,17 @@
-"""Which stacks a spec produces, and which it cannot synthesize yet (said plainly, with the reason)."""
+"""Which stacks a spec produces, which it cannot synthesize yet (said plainly, with the reason), and
+what each stack is built from (the StackContext a cloud's build_stack receives)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from terraml import cloud as clouds
+from terraml.catalog import Catalog
 from terraml.cloud import Feature
 from terraml.errors import UserError
-from terraml.naming import stack_name
-from terraml.spec.models import Platform
+from terraml.naming import stack_name, team_tags
+from terraml.spec.models import Platform, Team
 from terraml.suggest import did_you_mean
 
 
@@ -21,6 +24,24 @@ class PlannedStack:
     @property
     def name(self) -> str:
         return stack_name(self.team, self.cloud)
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What every team stack receives: the spec, the team, its cloud, the catalog and the mandatory tags."""
+
+    platform: Platform
+    team: Team
+    cloud: str
+    catalog: Catalog
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.team.name, self.cloud)
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        return team_tags(self.platform, self.team)
 
 
 def planned_stacks(platform: Platform, *, team: str | None = None, cloud: str | None = None) -> list[PlannedStack]:

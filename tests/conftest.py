@@ -1,10 +1,14 @@
-"""Shared fixtures: the example spec, a synthesized cdktf.out, and the project's tool paths."""
+"""Shared fixtures and helpers: the example spec, a synthesized cdktf.out and its estimate, the project's tool
+paths, hand-written stacks, and a fake HTTP server for the price APIs."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ EXAMPLE = ROOT / "examples" / "platform.yaml"
 SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
 NODE_BIN = ROOT / "node_modules" / "node" / "bin"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+H = 730  # hours in a month, as the estimates count them
 
 
 def tool_env() -> dict[str, str]:
@@ -126,3 +131,65 @@ def moto_reset(moto_server):
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=10)
     return moto_server
+
+
+@pytest.fixture(scope="module")
+def example(synth_dir):
+    """The estimate of the synthesized example stacks, priced from the shipped catalog."""
+    from terraml.catalog import load_catalog
+    from terraml.cost.estimate import estimate
+    from terraml.cost.tfjson import read_stacks
+
+    return estimate(read_stacks(synth_dir), load_catalog())
+
+
+def lines(est, stack, rtype, component=None, contains=""):
+    found = [x for x in est.lines if x.stack == stack and x.resource_type == rtype and contains in x.address
+             and (component is None or x.component == component)]
+    assert found, f"no {rtype} {component} in {stack}"
+    return found
+
+
+def money(line):
+    return round(float(line.monthly_min), 4), round(float(line.monthly_max), 4)
+
+
+def write_stack(tmp_path, name, resources, provider=None):
+    """A one-stack Terraform JSON file written under tmp_path, read back as the estimator reads it."""
+    from terraml.cost.tfjson import read_stack_file
+
+    doc = {"resource": resources, "provider": provider or {}}
+    path = tmp_path / f"{name}.tf.json"
+    path.write_text(json.dumps(doc))
+    return read_stack_file(path, name)
+
+
+class FakeApis(BaseHTTPRequestHandler):
+    """Answers like the Azure Retail Prices API and the Cloud Billing Catalog, from canned pages."""
+
+    pages: dict[str, dict] = {}
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        FakeApis.seen.append(self.path)
+        key = url.path + ("?page=2" if query.get("page") or query.get("pageToken") else "")
+        body = json.dumps(FakeApis.pages.get(key, {"Items": []})).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApis)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeApis.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -12,7 +12,7 @@ FEATURE_TYPE = {"integral": "Integral", "fractional": "Fractional", "string": "S
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeatureGroupProps:
+class SageMakerFeatureGroupProps:
     name: str
     record_id: str
     event_time: str
@@ -24,14 +24,14 @@ class FeatureGroupProps:
     online: bool = True
 
 
-def feature_definitions(props: FeatureGroupProps) -> list[dict]:
+def feature_definitions(props: SageMakerFeatureGroupProps) -> list[dict]:
     """The record id and event time are features too; they default to strings (ISO-8601 time)."""
     kinds = {props.record_id: "string", props.event_time: "string", **props.features}
     return [{"feature_name": n, "feature_type": FEATURE_TYPE[k]} for n, k in kinds.items()]
 
 
-class FeatureGroup(Module):
-    def __init__(self, scope: Construct, id: str, props: FeatureGroupProps):
+class SageMakerFeatureGroup(Module):
+    def __init__(self, scope: Construct, id: str, props: SageMakerFeatureGroupProps):
         super().__init__(scope, id)
         online = {"enable_online_store": True, "security_config": {"kms_key_id": props.kms_key_arn}} \
             if props.online else None

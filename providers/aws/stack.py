@@ -5,12 +5,13 @@ from __future__ import annotations
 from cdktn import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from terraml.inventory import StackContext
 from terraml.modules.aws.budget import TeamBudget, TeamBudgetProps
 from terraml.modules.aws.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerProps
 from terraml.modules.aws.ecr_registry import EcrRegistry, EcrRegistryProps
 from terraml.modules.aws.eks_cluster import EksCluster, EksClusterProps
 from terraml.modules.aws.eks_gpu_pool import EksGpuPool, EksGpuPoolProps
-from terraml.modules.aws.feature_store import FeatureGroup, FeatureGroupProps
+from terraml.modules.aws.feature_store import SageMakerFeatureGroup, SageMakerFeatureGroupProps
 from terraml.modules.aws.kms import TeamKey, TeamKeyProps
 from terraml.modules.aws.network import Vpc, VpcProps
 from terraml.modules.aws.s3_artifact_bucket import ArtifactBucket, ArtifactBucketProps
@@ -22,7 +23,6 @@ from terraml.policy.capacity import autoscaler_priorities, capacity_plan
 from terraml.policy.machines import resolve_machine
 from terraml.providers.aws.cloud import AwsCloud
 from terraml.providers.aws.names import AwsNames
-from terraml.stacks.context import StackContext
 
 # EKS names each managed node group's Auto Scaling group 'eks-<node group name>-<uuid>', and the
 # autoscaler's priority expander matches those: the plan's name suffix decides the tier.
@@ -77,7 +77,7 @@ class AwsTeamStack(TerraformStack):
             kms_key_arn=key.arn, repository_arn=registry.arn if registry else None, resource_prefix=names.prefix))
         if aws.feature_store:
             for group in aws.feature_store.groups:
-                FeatureGroup(self, f"features-{group.name}", FeatureGroupProps(
+                SageMakerFeatureGroup(self, f"features-{group.name}", SageMakerFeatureGroupProps(
                     name=names.feature_group(group.name), record_id=group.record_id,
                     event_time=group.event_time, features=dict(group.features), role_arn=role.arn,
                     offline_s3_uri=f"s3://{names.artifact_bucket}/feature-store", kms_key_arn=key.arn,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terraml.cloud import Cloud, Feature
+from terraml.cloud import Cloud, Feature, ProviderSource
 from terraml.providers.azure.regions import AZURE_LOCATIONS, MACHINE_SHAPE, REGION_SHAPE
 
 
@@ -12,7 +12,9 @@ class AzureCloud(Cloud):
     EXTRA = "azure"
     REGION_FIELD = "location"
     REGION_SHAPE = REGION_SHAPE
-    TERRAFORM_PROVIDERS = ("azurerm", "azapi")
+    # Pinned for real with the AKS stack, to the versions its typed bindings are generated from.
+    TERRAFORM_PROVIDERS = {"azurerm": ProviderSource("hashicorp/azurerm", "~> 4.0", "cdktn_provider_azurerm"),
+                           "azapi": ProviderSource("azure/azapi", "~> 2.0", "cdktn_provider_azapi")}
     SPOT_PRICE_CAP = True  # AKS spot_max_price is enforced by Azure itself
     FEATURE_TYPES = frozenset({"integral", "fractional", "string"})
     UNSUPPORTED = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terraml.cloud import Cloud, Feature
+from terraml.cloud import Cloud, Feature, ProviderSource
 from terraml.providers.gcp.regions import GCP_REGIONS, MACHINE_SHAPE, REGION_SHAPE, region_of
 
 
@@ -12,7 +12,8 @@ class GcpCloud(Cloud):
     EXTRA = "gcp"
     MACHINE_FIELD = "machine_type"
     REGION_SHAPE = REGION_SHAPE
-    TERRAFORM_PROVIDERS = ("google",)
+    # Pinned for real with the GKE stack, to the version its typed bindings are generated from.
+    TERRAFORM_PROVIDERS = {"google": ProviderSource("hashicorp/google", "~> 7.0", "cdktn_provider_google")}
     REGION_PROVIDER = "google"
     SPOT_PRICE_CAP = False  # GCP has no spot price cap
     # Vertex AI Feature Store (Bigtable online serving) stores embeddings.

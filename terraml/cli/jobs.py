@@ -87,9 +87,12 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
           detach: Annotated[bool, typer.Option("--detach", help="Return once submitted.")] = False,
           spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
     """Submit a training job (returns at once with --detach; otherwise follows it to the end)."""
+    from terraml.cloud import Feature
     from terraml.spec.job_loader import load_job
 
     backend, resolved = backend_for(cloud, spec, home, tracking_uri, need_spec=True)
+    if simulate_interruptions:
+        backend.require(Feature.SIMULATED_INTERRUPTIONS)
     job = load_job(job_file, resolved.platform, cloud, team)
     plan = backend.plan(job)
     show_plan(plan)

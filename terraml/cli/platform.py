@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from terraml.cli.app import SpecArg, SpecOpt, app, load_spec, out
@@ -53,7 +54,7 @@ def clouds():
     registered = every()
     table = Table("cloud", "what", "install", "team environments")
     for c in registered:
-        table.add_row(c.NAME, c.TITLE, f"pip install 'terraml[{c.EXTRA}]'" if c.EXTRA else "-",
+        table.add_row(c.NAME, c.TITLE, escape(f"pip install 'terraml[{c.EXTRA}]'") if c.EXTRA else "-",
                       "yes" if c.ENVIRONMENTS else "no (jobs only)")
     out.print(table)
     _unsupported_table(registered, "not supported (yet)")

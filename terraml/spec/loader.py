@@ -7,7 +7,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -16,6 +16,9 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from terraml.errors import Problem, SpecError, UserError
 from terraml.suggest import did_you_mean, one_of
+
+if TYPE_CHECKING:
+    from terraml.spec.models import Platform
 
 DEFAULT_SPEC = "platform.yaml"
 SPEC_ENV = "TERRAML_SPEC"
@@ -37,7 +40,7 @@ _PATTERN_HINTS = {
 class LoadedSpec:
     """A valid platform spec with the warnings found while checking it."""
 
-    platform: Any  # terraml.spec.models.Platform
+    platform: Platform
     path: Path
     warnings: list[Problem] = field(default_factory=list)
 

