@@ -93,6 +93,10 @@ class Cloud:
     REGION_FIELD: ClassVar[str] = "region"
     MACHINE_FIELD: ClassVar[str] = "instance_type"
     REGION_SHAPE: ClassVar[re.Pattern | None] = None
+    KNOWN_REGIONS: ClassVar[frozenset[str]] = frozenset()
+    """The region names terraml ships for clouds without an offline list of their own."""
+    MACHINE_SHAPE: ClassVar[re.Pattern | None] = None
+    """How the cloud's machine type names look, for clouds without an offline list of them."""
     REGION_LIST_COMPLETE: ClassVar[bool] = False
     """True when regions() is the cloud's own full list (a name missing there is wrong, not new)."""
     TERRAFORM_PROVIDERS: ClassVar[dict[str, ProviderSource]] = {}
@@ -139,14 +143,14 @@ class Cloud:
         return None
 
     def regions(self) -> frozenset[str]:
-        return frozenset()
+        return self.KNOWN_REGIONS
 
     def looks_like_region(self, name: str) -> bool:
         return bool(self.REGION_SHAPE and self.REGION_SHAPE.match(name))
 
     def knows_machine(self, name: str) -> bool:
         """Whether the cloud's own list (or naming scheme) has this machine type."""
-        return False
+        return bool(self.MACHINE_SHAPE and self.MACHINE_SHAPE.match(name))
 
     def machine_names(self) -> frozenset[str]:
         """The cloud's own machine type names, for did-you-mean hints (empty when there is no offline list)."""

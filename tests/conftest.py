@@ -3,6 +3,7 @@ paths, hand-written stacks, and a fake HTTP server for the price APIs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -105,6 +106,13 @@ def mlflow_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def moto_server():
     """moto in server mode on loopback: the AWS endpoint for every boto3 client the tests make."""
+    with moto_on_loopback() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def moto_on_loopback():
+    """Start moto in server mode and point boto3 at it (environment restored afterwards)."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()

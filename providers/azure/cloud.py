@@ -12,6 +12,8 @@ class AzureCloud(Cloud):
     EXTRA = "azure"
     REGION_FIELD = "location"
     REGION_SHAPE = REGION_SHAPE
+    KNOWN_REGIONS = AZURE_LOCATIONS
+    MACHINE_SHAPE = MACHINE_SHAPE
     # Pinned for real with the AKS stack, to the versions its typed bindings are generated from.
     TERRAFORM_PROVIDERS = {"azurerm": ProviderSource("hashicorp/azurerm", "~> 4.0", "cdktn_provider_azurerm"),
                            "azapi": ProviderSource("azure/azapi", "~> 2.0", "cdktn_provider_azapi")}
@@ -34,12 +36,6 @@ class AzureCloud(Cloud):
         from terraml.providers.azure.spec import AzureState
 
         return AzureState
-
-    def regions(self) -> frozenset[str]:
-        return AZURE_LOCATIONS
-
-    def knows_machine(self, name: str) -> bool:
-        return bool(MACHINE_SHAPE.match(name))
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
         if region is None:

@@ -12,6 +12,8 @@ class GcpCloud(Cloud):
     EXTRA = "gcp"
     MACHINE_FIELD = "machine_type"
     REGION_SHAPE = REGION_SHAPE
+    KNOWN_REGIONS = GCP_REGIONS
+    MACHINE_SHAPE = MACHINE_SHAPE
     # Pinned for real with the GKE stack, to the version its typed bindings are generated from.
     TERRAFORM_PROVIDERS = {"google": ProviderSource("hashicorp/google", "~> 7.0", "cdktn_provider_google")}
     REGION_PROVIDER = "google"
@@ -36,12 +38,6 @@ class GcpCloud(Cloud):
         from terraml.providers.gcp.spec import GcpState
 
         return GcpState
-
-    def regions(self) -> frozenset[str]:
-        return GCP_REGIONS
-
-    def knows_machine(self, name: str) -> bool:
-        return bool(MACHINE_SHAPE.match(name))
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
         if region is None:
