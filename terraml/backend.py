@@ -82,6 +82,18 @@ class JobStatus:
 
 
 @dataclass(frozen=True)
+class JobListing:
+    """Jobs with their state, and what could not be listed (a corrupt or foreign record: its path and
+    what is wrong). Iterating it gives the (handle, status) pairs."""
+
+    jobs: list[tuple[JobHandle, JobStatus]]
+    skipped: list[str] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.jobs)
+
+
+@dataclass(frozen=True)
 class Deployment:
     endpoint: str
     model: str
@@ -156,7 +168,7 @@ class Backend(ABC):
         """The handle of an existing job, by name (raises UserError when there is none)."""
 
     @abstractmethod
-    def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]: ...
+    def list_jobs(self) -> JobListing: ...
 
     def wait(self, handle: JobHandle, *, timeout_s: float | None = None, first_poll_s: float = 0.2,
              max_poll_s: float | None = None, on_poll: Callable[[JobStatus], None] | None = None,

@@ -16,7 +16,17 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from terraml.backend import Backend, Deployment, EndpointStatus, JobHandle, JobPlan, JobStatus, Settings, State
+from terraml.backend import (
+    Backend,
+    Deployment,
+    EndpointStatus,
+    JobHandle,
+    JobListing,
+    JobPlan,
+    JobStatus,
+    Settings,
+    State,
+)
 from terraml.catalog import Catalog, VmRow
 from terraml.cloud import Feature
 from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
@@ -338,7 +348,7 @@ class SageMakerBackend(Backend):
         except ClientError as exc:
             raise ProviderError(f"StopTrainingJob {handle.name}: {exc}") from None
 
-    def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]:
+    def list_jobs(self) -> JobListing:
         out = []
         for team in (t for t in self.platform.teams if t.clouds.aws is not None):
             if self.team_name and team.name != self.team_name:
@@ -348,7 +358,7 @@ class SageMakerBackend(Backend):
                 handle = JobHandle(self.NAME, summary["TrainingJobName"], summary["TrainingJobName"], team.name)
                 state = map_status(summary["TrainingJobStatus"], summary.get("SecondaryStatus"))
                 out.append((handle, JobStatus(state=state)))
-        return out
+        return JobListing(out)
 
     # ------------------------------------------------------------ deployment
     def _endpoint_spec(self, endpoint: str):

@@ -14,12 +14,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from terraml.backend import Backend, Deployment, EndpointStatus, JobHandle, JobPlan, JobStatus, Settings, State
+from terraml.backend import (
+    Backend,
+    Deployment,
+    EndpointStatus,
+    JobHandle,
+    JobListing,
+    JobPlan,
+    JobStatus,
+    Settings,
+    State,
+)
 from terraml.cloud import Feature
 from terraml.errors import UserError
 from terraml.policy.spot import decide
 from terraml.providers.local import serving
-from terraml.providers.local.store import JobStore, pid_alive
+from terraml.providers.local.store import CorruptRecord, JobStore, ours
 from terraml.spec.job import LoadedJob
 from terraml.suggest import did_you_mean
 
@@ -35,6 +45,8 @@ class LocalBackend(Backend):
     def __init__(self, home: Path, tracking_uri: str | None = None):
         self.home = Path(home).resolve()
         self.store = JobStore(self.home)
+        if self.home.exists() and not self.home.is_dir():
+            self.store.ensure_home()  # says what is wrong with --home
         self.tracking_uri = tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
         self.artifact_root = (self.home / "mlartifacts").as_uri()
 
@@ -53,7 +65,7 @@ class LocalBackend(Backend):
         if simulate_interruptions and decision.capacity != "spot":
             raise UserError(f"--simulate-interruptions {simulate_interruptions}: the job runs on on-demand "
                             f"capacity ({decision.reason}), which is never interrupted; use spot.mode spot or auto.")
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.store.ensure_home()
         record = {
             "backend": self.NAME, "name": spec.name, "team": spec.team, "entrypoint": spec.entrypoint,
             "source_dir": str(job.source_dir), "hyperparameters": spec.hyperparameters,
@@ -66,10 +78,12 @@ class LocalBackend(Backend):
         }
         if not self.store.create(spec.name, record):
             return JobHandle(self.NAME, spec.name, spec.name, spec.team, existing=True)
-        runner = subprocess.Popen([sys.executable, "-m", "terraml.providers.local.runner", str(self.home), spec.name],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True, cwd=self.home)
-        self.store.update(spec.name, runner_pid=runner.pid)
+        # The runner records its own pid and start time (the only writer of the record from here on);
+        # what it prints itself goes to runner.log, so a runner that dies says why.
+        with self.store.paths(spec.name).runner_log.open("ab") as runner_log:
+            subprocess.Popen([sys.executable, "-m", "terraml.providers.local.runner", str(self.home), spec.name],
+                             stdin=subprocess.DEVNULL, stdout=runner_log, stderr=runner_log,
+                             start_new_session=True, cwd=self.home)
         return JobHandle(self.NAME, spec.name, spec.name, spec.team)
 
     def handle(self, name: str) -> JobHandle:
@@ -83,16 +97,23 @@ class LocalBackend(Backend):
         r = self.store.read(handle.name)
         state = State(r["state"])
         message = r.get("message", "")
-        if not state.terminal and not pid_alive(r.get("runner_pid")):
+        if not state.terminal and not ours(r.get("runner_pid"), r.get("runner_started")):
             # The record is written before the runner starts; give a just-submitted job a moment.
             if time.time() - r.get("submitted_at", 0) > 10:
-                state, message = State.FAILED, "the job's runner process is gone (machine restarted or killed)"
+                state, message = State.FAILED, self._runner_gone(handle.name)
         billable = r.get("billable_seconds")
         return JobStatus(state=state, message=message or r.get("decision", {}).get("reason", ""),
                          capacity=r.get("capacity"), interruptions=r.get("interruptions", 0),
                          training_seconds=r.get("training_seconds"), billable_seconds=billable,
                          cost_usd=0.0 if billable is not None else None, model_version=r.get("model_version"),
                          details={"mlflow_run_id": r.get("mlflow_run_id"), "tracking_uri": r["tracking_uri"]})
+
+    def _runner_gone(self, name: str) -> str:
+        """Why a job's supervisor is gone: the last thing it printed, when it printed anything."""
+        path = self.store.paths(name).runner_log
+        lines = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
+        cause = f": {lines[-1]} (see {path})" if lines else " (machine restarted or process killed)"
+        return f"the job's runner process is gone{cause}"
 
     def logs(self, handle: JobHandle) -> Iterator[str]:
         path = self.store.paths(handle.name).logs
@@ -103,12 +124,19 @@ class LocalBackend(Backend):
         r = self.store.read(handle.name)
         if State(r["state"]).terminal:
             raise UserError(f"job '{handle.name}' has already ended ({r['state']}); nothing to cancel.")
-        if pid_alive(r.get("runner_pid")):
+        if ours(r.get("runner_pid"), r.get("runner_started")):
             os.kill(r["runner_pid"], signal.SIGTERM)  # the runner stops its child and records 'stopped'
 
-    def list_jobs(self) -> list[tuple[JobHandle, JobStatus]]:
-        handles = [self.handle(n) for n in self.store.names()]
-        return [(h, self.status(h)) for h in handles]
+    def list_jobs(self) -> JobListing:
+        jobs, skipped = [], []
+        for name in self.store.names():
+            try:
+                handle = self.handle(name)
+                jobs.append((handle, self.status(handle)))
+            except (CorruptRecord, ValueError, KeyError) as exc:  # one bad record never hides the others
+                skipped.append(str(exc) if isinstance(exc, CorruptRecord) else
+                               str(CorruptRecord(self.store.paths(name).record, f"not a job record ({exc})")))
+        return JobListing(jobs, skipped)
 
     def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
         from terraml.model_registry import model_version
@@ -116,6 +144,7 @@ class LocalBackend(Backend):
         if canary_percent:
             self.require(Feature.CANARY)
         model_version(self.tracking_uri, model, version)
+        self.store.ensure_home()
         info = serving.serve(self.store.endpoints, endpoint, model, version, self.tracking_uri)
         return Deployment(endpoint, model, version, info["url"], f"serving {model} v{version} at {info['url']}")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from terraml.backend import State
 from terraml.policy.spot import decide
-from terraml.providers.local.store import JobPaths, JobStore
+from terraml.providers.local.store import JobPaths, JobStore, start_time
 from terraml.spec.job import JobSpot
 
 POLL_S = 0.02
@@ -79,14 +79,21 @@ class Supervisor:
         to_simulate = self.record.get("simulate_interruptions", 0)
         interruptions, billable, attempt = 0, 0.0, 0
         started = time.time()
-        self.save(state=State.RUNNING.value, runner_pid=os.getpid(), started_at=started)
+        self.save(state=State.RUNNING.value, runner_pid=os.getpid(), runner_started=start_time(os.getpid()),
+                  started_at=started)
         while True:
             attempt += 1
             self.log(f"attempt {attempt} on {capacity} capacity")
             attempt_start, checkpoint_at_start = time.time(), self._newest_checkpoint()
-            proc = subprocess.Popen(self._command(), cwd=self.record["source_dir"], stdout=self.log_file,
-                                    stderr=subprocess.STDOUT, env=self._env(capacity, attempt))
-            self.save(child_pid=proc.pid, state=State.RUNNING.value, capacity=capacity)
+            try:
+                proc = subprocess.Popen(self._command(), cwd=self.record["source_dir"], stdout=self.log_file,
+                                        stderr=subprocess.STDOUT, env=self._env(capacity, attempt))
+            except OSError as exc:  # a program that is not there, a folder that vanished: say which
+                return self._end(State.FAILED, f"cannot start `{self.record['entrypoint']}`: {exc.strerror} "
+                                               f"({exc.filename or self.record['source_dir']})", started, billable,
+                                 interruptions)
+            self.save(child_pid=proc.pid, child_started=start_time(proc.pid), state=State.RUNNING.value,
+                      capacity=capacity)
             interrupted = False
             while proc.poll() is None:
                 if self.cancelled:

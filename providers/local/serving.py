@@ -15,7 +15,7 @@ from pathlib import Path
 from terraml.errors import ProviderError, UserError
 from terraml.fsutil import write_json_atomic
 from terraml.localhost import free_port
-from terraml.providers.local.store import pid_alive
+from terraml.providers.local.store import ours, start_time
 
 
 def healthy(url: str) -> bool:
@@ -35,13 +35,13 @@ def stop(folder: Path, endpoint: str) -> bool:
     if not path.exists():
         return False
     info = json.loads(path.read_text())
-    if pid_alive(info.get("pid")):
+    if ours(info.get("pid"), info.get("started")):  # never signal a pid reused by someone else
         try:
             os.killpg(info["pid"], signal.SIGTERM)
         except ProcessLookupError:
             pass
         for _ in range(100):
-            if not pid_alive(info["pid"]):
+            if not ours(info["pid"], info.get("started")):
                 break
             time.sleep(0.1)
     path.unlink()
@@ -62,8 +62,8 @@ def serve(folder: Path, endpoint: str, model: str, version: str, tracking_uri: s
                                  # mlflow starts `uvicorn` by name: find the one beside this interpreter
                                  "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
     info = {"endpoint": endpoint, "model": model, "version": version, "url": url, "pid": proc.pid,
-            "started_at": time.time()}
-    write_json_atomic(endpoint_file(folder, endpoint), info)
+            "started": start_time(proc.pid), "started_at": time.time()}
+    write_json_atomic(endpoint_file(folder, endpoint), info, mode=0o600)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -84,7 +84,7 @@ def running(folder: Path) -> list[dict]:
     out = []
     for path in sorted(folder.glob("*.json")):
         info = json.loads(path.read_text())
-        out.append({**info, "state": "serving" if pid_alive(info.get("pid")) else "stopped"})
+        out.append({**info, "state": "serving" if ours(info.get("pid"), info.get("started")) else "stopped"})
     return out
 
 

@@ -18,7 +18,8 @@ from rich.console import Console
 from terraml.errors import UserError
 
 app = typer.Typer(help="ML platforms on AWS, GCP and Azure as code.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
 # Piped output (CI logs, files) gets wide lines instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap=True)
@@ -33,6 +34,21 @@ CloudOpt = Annotated[str, typer.Option("--cloud", help="Backend: local, aws, gcp
 HomeOpt = Annotated[str | None, typer.Option("--home", help=f"Local state folder (default: ${HOME_ENV}, .terraml).")]
 TrackingOpt = Annotated[str | None, typer.Option("--tracking-uri", help="MLflow tracking URI (default: "
                                                                         "$MLFLOW_TRACKING_URI, sqlite in --home).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from terraml import __version__
+
+        out.print(f"terraml {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                help="Print the version and exit.")] = False,
+          debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False):
+    """ML platforms on AWS, GCP and Azure as code."""
 
 
 def one_spec(arg: str | None, opt: str | None) -> str | None:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from terraml.cli.app import app, load_spec, out, resolve_home
+from terraml.cli.app import app, err, load_spec, out, resolve_home
 from terraml.errors import UserError
 
 cost_app = typer.Typer(help="Cost estimates, diffs and actual spend.", no_args_is_help=True)
@@ -45,12 +45,16 @@ def load_usage(path: str | None):
     return parse_document(read_yaml(Path(path)), Usage, path, "usage assumptions")
 
 
-def estimate_dir(folder: str, usage: str | None):
+def estimate_dirs(*folders: str, usage: str | None):
+    """One estimate per cdktf.out folder, under the same usage assumptions (each override must match)."""
     from terraml.catalog import load_catalog
-    from terraml.cost.estimate import estimate
+    from terraml.cost.estimate import check_overrides, estimate
     from terraml.cost.tfjson import read_stacks
 
-    return estimate(read_stacks(folder), load_catalog(), load_usage(usage))
+    assumptions = load_usage(usage)
+    estimates = [estimate(read_stacks(folder), load_catalog(), assumptions) for folder in folders]
+    check_overrides(assumptions, *estimates)
+    return estimates
 
 
 @cost_app.command("report")
@@ -68,7 +72,10 @@ def report(folder: DirOpt = "cdktf.out",
 
     if format not in FORMATS:
         raise UserError(f"--format: '{format}' is not a format; allowed: {', '.join(FORMATS)}.")
-    est = estimate_dir(folder, usage)
+    if output is not None and Path(output).is_dir():
+        suffix = "md" if format == "markdown" else "txt" if format == "table" else format
+        raise UserError(f"--output: {output} is a folder; give a file name, e.g. {Path(output) / f'cost.{suffix}'}.")
+    [est] = estimate_dirs(folder, usage=usage)
     budgets = {}
     from terraml.spec import resolve_spec_path
 
@@ -80,8 +87,11 @@ def report(folder: DirOpt = "cdktf.out",
 
         raise UserError(f"--team: '{team}' has no resources in {folder}{did_you_mean(team, est.teams())} "
                         f"Teams: {', '.join(est.teams())}.")
-    data = rep.build(est, budgets=budgets, jobs=read_jobs(resolve_home(home)),
+    skipped: list[str] = []
+    data = rep.build(est, budgets=budgets, jobs=read_jobs(resolve_home(home), skipped),
                      month=check_month(month or this_month()), team=team)
+    for problem in skipped:
+        err.print(f"[yellow]warning[/yellow] {problem}", highlight=False, soft_wrap=True)
     if format == "table" and output is None:
         rep.to_table(data, out)
         return
@@ -105,7 +115,7 @@ def cost_diff(old: Annotated[str, typer.Argument(help="cdktf.out before the chan
 
     from terraml.cost import diff as d
 
-    changes = d.diff(estimate_dir(old, usage), estimate_dir(new, usage))
+    changes = d.diff(*estimate_dirs(old, new, usage=usage))
     if format == "markdown":
         out.out(d.to_markdown(changes), highlight=False, end="")
     elif format == "json":
@@ -139,7 +149,7 @@ def actual(team: Annotated[str, typer.Option(help="The team.")],
 
         names = [x.name for x in platform.teams]
         raise UserError(f"--team: '{team}' is not a team in the spec{did_you_mean(team, names)}")
-    est = estimate_dir(folder, usage) if Path(folder).exists() else None
+    est = estimate_dirs(folder, usage=usage)[0] if Path(folder).exists() else None
     table = Table("cloud", "estimate min/month", "estimate max/month", f"actual {month}", "source",
                   title=f"{team}: estimate vs actual")
     for cloud, _ in t.clouds.items():
@@ -163,5 +173,8 @@ def refresh(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
 
     environment(cloud)
     folder = Path(data_dir) if data_dir else DATA_DIR
+    if not (folder / "vm_prices.csv").is_file():
+        raise UserError(f"--data-dir: {folder} has no vm_prices.csv; point it at a copy of the price files "
+                        f"(e.g. {DATA_DIR}).")
     changed = run(cloud, folder)
     out.print(f"updated {changed} {cloud} price rows in {folder / 'vm_prices.csv'}")

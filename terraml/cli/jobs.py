@@ -11,10 +11,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from terraml.cli.app import CloudOpt, HomeOpt, SpecOpt, TrackingOpt, app, backend_for, out, resolve_home
+from terraml.cli.app import CloudOpt, HomeOpt, SpecOpt, TrackingOpt, app, backend_for, err, out, resolve_home
 from terraml.errors import UserError
 
 TeamOpt = Annotated[str | None, typer.Option(help="Act for this team (when names repeat across teams).")]
+OnInterrupt = Annotated[str, typer.Option("--on-interrupt", help="What Ctrl-C does while following a job: detach "
+                                                                 "(the job keeps running) or cancel it.")]
+INTERRUPT_CHOICES = ("detach", "cancel")
 
 jobs_app = typer.Typer(help="List, inspect, follow and cancel jobs.", no_args_is_help=True)
 endpoints_app = typer.Typer(help="Model endpoints.", no_args_is_help=True)
@@ -39,22 +42,34 @@ def show_plan(plan) -> None:
     out.print(table)
 
 
-def follow(backend, handle):
+def follow(backend, handle, on_interrupt: str = "detach"):
     """Stream the job's log and show its state until it ends (the backend's own poll loop); returns
-    the final status."""
+    the final status. Ctrl-C detaches (the job keeps running) or cancels, as asked, says which, and
+    exits 130."""
+    if on_interrupt not in INTERRUPT_CHOICES:
+        raise UserError(f"--on-interrupt: '{on_interrupt}' is not allowed; allowed: {', '.join(INTERRUPT_CHOICES)}.")
     printed = 0
     started = time.monotonic()
-    with out.status("starting") as spinner:
-        def progress(status) -> None:
-            nonlocal printed
-            lines = list(backend.logs(handle))
-            for line in lines[printed:]:
-                out.print(line, highlight=False, markup=False)
-            printed = len(lines)
-            spinner.update(f"{status.state.value} · {status.capacity or '?'} capacity · "
-                           f"{status.interruptions} interruption(s) · {time.monotonic() - started:.0f}s")
+    try:
+        with out.status("starting") as spinner:
+            def progress(status) -> None:
+                nonlocal printed
+                lines = list(backend.logs(handle))
+                for line in lines[printed:]:
+                    out.print(line, highlight=False, markup=False)
+                printed = len(lines)
+                spinner.update(f"{status.state.value} · {status.capacity or '?'} capacity · "
+                               f"{status.interruptions} interruption(s) · {time.monotonic() - started:.0f}s")
 
-        return backend.wait(handle, on_poll=progress)
+            return backend.wait(handle, on_poll=progress)
+    except KeyboardInterrupt:
+        if on_interrupt == "cancel":
+            backend.cancel(handle)
+            out.print(f"interrupted: cancel requested for {handle.name}", highlight=False)
+        else:
+            out.print(f"interrupted: detached; {handle.name} keeps running. Follow it again with: terraml jobs "
+                      f"logs {handle.name} -f --cloud {backend.NAME}", highlight=False)
+        raise typer.Exit(130) from None
 
 
 def remember_cost(backend, handle, status, home: str | None) -> None:
@@ -85,8 +100,11 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
           simulate_interruptions: Annotated[int, typer.Option(
               "--simulate-interruptions", min=0, help="local: reclaim spot capacity this many times.")] = 0,
           detach: Annotated[bool, typer.Option("--detach", help="Return once submitted.")] = False,
+          on_interrupt: OnInterrupt = "detach",
           spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
-    """Submit a training job (returns at once with --detach; otherwise follows it to the end)."""
+    """Submit a training job (returns at once with --detach; otherwise follows it to the end).
+
+    Exits 0 when the job completes, 1 when it fails or is stopped, 2 on bad input, 130 on Ctrl-C."""
     from terraml.cloud import Feature
     from terraml.spec.job_loader import load_job
 
@@ -109,7 +127,7 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
         out.print(f"submitted {handle.name} to {cloud}")
     if detach:
         return
-    status = follow(backend, handle)
+    status = follow(backend, handle, on_interrupt)
     out.print(f"[bold]{handle.name}: {status.state.value}[/bold] {status.message}", highlight=False)
     out.print(cost_line(status), highlight=False)
     remember_cost(backend, handle, status, home)
@@ -123,10 +141,13 @@ def jobs_list(cloud: CloudOpt = "local", team: TeamOpt = None, spec: SpecOpt = N
     """Jobs on a backend with their state."""
     backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
     table = Table("job", "team", "state", "capacity", "interruptions", "model version")
-    for handle, status in backend.list_jobs():
+    listing = backend.list_jobs()
+    for handle, status in listing:
         table.add_row(handle.name, handle.team, status.state.value, status.capacity or "",
                       str(status.interruptions), status.model_version or "")
     out.print(table)
+    for problem in listing.skipped:
+        err.print(f"[yellow]warning[/yellow] {problem}", highlight=False, soft_wrap=True)
 
 
 @jobs_app.command("status")
@@ -144,12 +165,13 @@ def jobs_status(name: str, cloud: CloudOpt = "local", team: TeamOpt = None, spec
 @jobs_app.command("logs")
 def jobs_logs(name: str, cloud: CloudOpt = "local", team: TeamOpt = None, spec: SpecOpt = None,
               home: HomeOpt = None, tracking_uri: TrackingOpt = None,
-              follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming.")] = False):
+              follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming.")] = False,
+              on_interrupt: OnInterrupt = "detach"):
     """A job's log."""
     backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
     handle = backend.handle(name)
     if follow_:
-        follow(backend, handle)
+        follow(backend, handle, on_interrupt)
         return
     for line in backend.logs(handle):
         out.print(line, highlight=False, markup=False)
@@ -185,7 +207,7 @@ def invoke(endpoint: Annotated[str, typer.Argument(help="Endpoint name.")],
            cloud: CloudOpt = "local", team: TeamOpt = None, spec: SpecOpt = None, home: HomeOpt = None,
            tracking_uri: TrackingOpt = None):
     """Send one request to an endpoint and print the predictions."""
-    text = Path(data[1:]).read_text() if data.startswith("@") else data
+    text = read_data(data)
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -193,6 +215,19 @@ def invoke(endpoint: Annotated[str, typer.Argument(help="Endpoint name.")],
                         'send e.g. {"inputs": [[0, 1, ...]]}.') from None
     backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
     out.print_json(json.dumps(backend.invoke(endpoint, payload)))
+
+
+def read_data(data: str) -> str:
+    """--data: the JSON itself, or @file."""
+    if not data.startswith("@"):
+        return data
+    path = Path(data[1:])
+    if not path.is_file():
+        raise UserError(f"--data: {path} is not a file; pass @path/to/request.json or the JSON itself.")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"--data: {path} is not UTF-8 text; save the request as JSON.") from None
 
 
 @endpoints_app.command("list")

@@ -57,6 +57,19 @@ def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = Non
     return result
 
 
+def check_overrides(usage: Usage, *estimates: Estimate) -> None:
+    """Every usage override must name a resource of the estimates (an override that matches nothing
+    would be silently ignored)."""
+    addresses = {f"{line.stack}:{line.address}" for est in estimates for line in est.lines}
+    unmatched = sorted(set(usage.overrides) - addresses)
+    if unmatched:
+        first = unmatched[0]
+        near = sorted(a for a in addresses if a.startswith(first.split(".", 1)[0] + "."))
+        raise UserError(f"usage overrides.{first}: matches no resource{did_you_mean(first, addresses)} "
+                        f"Addresses of that type: {', '.join(near[:8]) or 'none'} (`terraml cost report --format "
+                        "csv` lists every address).")
+
+
 def price_resource(stack: StackDoc, rtype: str, name: str, block: dict, catalog: Catalog,
                    usage: Usage) -> list[Line]:
     cloud = clouds.of_resource_type(rtype)

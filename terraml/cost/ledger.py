@@ -41,17 +41,45 @@ def record_cloud_job(home: Path, backend: str, name: str, team: str, status) -> 
         "capacity": status.capacity})
 
 
-def read_jobs(home: Path) -> list[LedgerEntry]:
+def read_jobs(home: Path, skipped: list[str] | None = None) -> list[LedgerEntry]:
+    """Every readable job record and cost entry. A corrupt or foreign file is never fatal: it is left
+    out, and ``skipped`` (when given) gets its path and what is wrong."""
     home = Path(home)
     out = []
     for path in sorted((home / "jobs").glob("*/record.json")):
-        r = json.loads(path.read_text())
-        out.append(LedgerEntry("local", r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
-                           0.0 if r.get("billable_seconds") is not None else None, r.get("billable_seconds"),
-                           r.get("training_seconds"), None, r.get("capacity")))
+        if (r := _read(path, skipped)) is not None:
+            out.append(LedgerEntry("local", r["name"], r["team"], _number(r.get("ended_at")), r.get("state", ""),
+                                   0.0 if r.get("billable_seconds") is not None else None,
+                                   _number(r.get("billable_seconds")), _number(r.get("training_seconds")), None,
+                                   r.get("capacity")))
     for path in sorted((home / "costs").glob("*/*.json")):
-        r = json.loads(path.read_text())
-        out.append(LedgerEntry(r["backend"], r["name"], r["team"], r.get("ended_at"), r.get("state", ""),
-                           r.get("cost_usd"), r.get("billable_seconds"), r.get("training_seconds"),
-                           r.get("savings_percent"), r.get("capacity")))
+        if (r := _read(path, skipped, ("backend", "name", "team"))) is not None:
+            out.append(LedgerEntry(r["backend"], r["name"], r["team"], _number(r.get("ended_at")),
+                                   r.get("state", ""), _number(r.get("cost_usd")), _number(r.get("billable_seconds")),
+                                   _number(r.get("training_seconds")), _number(r.get("savings_percent")),
+                                   r.get("capacity")))
     return out
+
+
+def _read(path: Path, skipped: list[str] | None, required: tuple[str, ...] = ("name", "team")) -> dict | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or any(not isinstance(record.get(k), str) for k in required):
+            raise ValueError(f"needs {', '.join(required)}")
+        for key in ("ended_at", "cost_usd", "billable_seconds", "training_seconds", "savings_percent"):
+            _number(record.get(key))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if skipped is not None:
+            skipped.append(f"{path}: not a job record ({exc}); skipped (move it away or delete it)")
+        return None
+    return record
+
+
+def _number(value) -> float | None:
+    """A finite number or None; anything else makes the record unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value in (
+            float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite number")
+    return float(value)

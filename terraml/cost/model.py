@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 PRICED, FREE, UNPRICED = "priced", "free", "unpriced"
+OverrideName = Literal["storage_gb", "data_gb"]
+"""Quantities a usage override may set: storage (buckets, registries) and data processed (NAT)."""
 
 
 class Usage(BaseModel):
     """Usage-based quantities an estimate cannot read from the stacks. Override them in a usage file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     hours_per_month: float = Field(default=730, gt=0, le=744)
     """Hours a month is billed for (AWS, GCP and Azure all price monthly figures at 730)."""
@@ -24,8 +27,10 @@ class Usage(BaseModel):
     """Images kept in each container registry."""
     nat_data_gb: float = Field(default=100, ge=0)
     """Data processed by each NAT gateway per month (S3 traffic bypasses it through the gateway endpoint)."""
-    overrides: dict[str, dict[str, float]] = {}
-    """Per resource, by address 'stack:type.name': e.g. {"vision-aws:aws_s3_bucket.artifacts": {"storage_gb": 2000}}."""
+    overrides: dict[str, dict[OverrideName, Annotated[float, Field(ge=0)]]] = {}
+    """Per resource, by address 'stack:type.name' as `terraml cost report --format csv` lists it, e.g.
+    {"vision-aws:aws_s3_bucket.artifacts_bucket_A41425E9": {"storage_gb": 2000}}. An address that matches no
+    resource is an error that lists the addresses there are."""
 
     def for_resource(self, address: str, name: str, default: float) -> float:
         return self.overrides.get(address, {}).get(name, default)

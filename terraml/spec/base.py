@@ -19,7 +19,8 @@ SpotMode = Literal["spot", "on-demand", "auto"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # .inf and .nan are YAML numbers; none of terraml's fields means anything with them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PoolSpot(Strict):

@@ -8,6 +8,7 @@ missing entrypoint. Problems carry the field path, the value, what is allowed an
 from __future__ import annotations
 
 import shlex
+import shutil
 from pathlib import Path
 
 from terraml.cloud import Cloud, get
@@ -33,7 +34,7 @@ def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | 
     source_dir = (job_path.parent / job.source_dir).resolve()
     _check_team(job, platform, cloud, problems)
     _check_spot(job, problems)
-    _check_entrypoint(job, source_dir, problems)
+    _check_entrypoint(job, source_dir, cloud, problems)
     _check_resources(job, cloud, problems)
     if problems:
         located = [Problem(p.path, p.message, locate_path(doc, p.path, str(job_path))) for p in problems]
@@ -82,7 +83,13 @@ def _check_spot(job: TrainingJob, problems: list[Problem]):
                                 "it otherwise). Raise max_wait_hours."))
 
 
-def _check_entrypoint(job: TrainingJob, source_dir: Path, problems: list[Problem]):
+PYTHONS = ("python", "python3")
+"""Entrypoint programs every backend provides: the local backend runs them with its own interpreter."""
+
+
+def _check_entrypoint(job: TrainingJob, source_dir: Path, cloud: Cloud, problems: list[Problem]):
+    """The entrypoint is run as argv (no shell) in source_dir: its script must be there, and on this
+    machine (local backend) its program must exist, so a typo fails here, not after submit."""
     if not source_dir.is_dir():
         problems.append(Problem("source_dir", f"'{job.source_dir}' is not a folder (resolved to {source_dir}); "
                                               "it is relative to the job file."))
@@ -92,10 +99,23 @@ def _check_entrypoint(job: TrainingJob, source_dir: Path, problems: list[Problem
     except ValueError as exc:
         problems.append(Problem("entrypoint", f"{job.entrypoint!r} cannot be parsed: {exc}; fix the quoting."))
         return
+    if not words:
+        problems.append(Problem("entrypoint", "is empty; give the command that starts training, e.g. "
+                                              "'python train.py'."))
+        return
     script = next((w for w in words if w.endswith((".py", ".sh"))), None)
-    if script and not (source_dir / script).is_file():
+    if script and not (source_dir / script).resolve().is_relative_to(source_dir):
+        problems.append(Problem("entrypoint", f"'{script}' is outside source_dir {job.source_dir}; only "
+                                              "source_dir is shipped with the job. Move the script into it."))
+    elif script and not (source_dir / script).is_file():
         problems.append(Problem("entrypoint", f"'{script}' is not in {job.source_dir} ({source_dir}); "
                                               "fix the entrypoint or source_dir."))
+    program = words[0]
+    if not cloud.ENVIRONMENTS and program not in PYTHONS and not (source_dir / program).is_file() \
+            and shutil.which(program) is None:
+        hint = did_you_mean(program, PYTHONS)
+        problems.append(Problem("entrypoint", f"'{program}' is not a program on this machine's PATH nor a file "
+                                              f"in {job.source_dir}{hint} Fix the command."))
 
 
 def _check_resources(job: TrainingJob, cloud: Cloud, problems: list[Problem]):

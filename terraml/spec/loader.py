@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from terraml.errors import Problem, SpecError, UserError
 from terraml.suggest import did_you_mean, one_of
@@ -67,13 +68,24 @@ def resolve_spec_path(arg: str | None, *, required: bool = True) -> Path | None:
 def read_yaml(path: Path) -> Any:
     """Round-trip load (keeps line numbers); syntax errors name the line and column."""
     yaml = YAML(typ="rt")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give the path of a YAML file.")
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text (byte {exc.start}): is it a binary file? Save it as UTF-8 "
+                        "YAML.") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}.") from None
     try:
         return yaml.load(text)
-    except MarkedYAMLError as exc:
+    except ReaderError as exc:  # a NUL or another character YAML does not allow
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise UserError(f"{path}: not a YAML text file (control character U+{char:04X} at offset {exc.position}); "
+                        "remove it or save the file as plain text.") from None
+    except YAMLError as exc:
+        if not isinstance(exc, MarkedYAMLError):
+            raise UserError(f"{path}: invalid YAML ({exc}).") from None
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         what = (exc.problem or exc.context or "invalid YAML").strip()
