@@ -47,8 +47,10 @@ if TYPE_CHECKING:
     from terraml.cost.prices import Price
     from terraml.cost.pricing import Pricer
     from terraml.cost.tfjson import StackDoc
+    from terraml.errors import Problem
     from terraml.inventory import StackContext
     from terraml.spec.checks import Findings
+    from terraml.spec.job import TrainingJob
     from terraml.spec.models import Platform, Team
 
 # name -> "module:Class", imported on first use. The order is the order of platform.yaml's clouds.
@@ -158,6 +160,13 @@ class Cloud:
 
     def check_block(self, block, path: str, region: str | None, findings: Findings) -> None:
         """Checks of clouds.<NAME> beyond the schema and the checks every cloud shares."""
+
+    def check_job(self, job: TrainingJob, problems: list[Problem]) -> None:
+        """Checks of a job file against this cloud's service limits, before anything is submitted."""
+
+    def tag_problem(self, key: str, value: str) -> str | None:
+        """What is wrong with a tag (or label) by this cloud's rules, with the fix; None when it is fine."""
+        return None
 
     def resource_names(self, platform: Platform, team: Team) -> dict[str, str]:
         """Every name this cloud derives for a team, by the kind NAME_RULES limits."""

@@ -9,6 +9,7 @@ failure, including a full disk and SIGTERM/SIGHUP, and leftovers of a killed syn
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -59,10 +60,21 @@ def synth(platform: Platform, outdir: str | Path = "cdktf.out", *, team: str | N
                 keep = {p.name for p in planned_stacks(platform) if not p.skipped} - set(written)
                 _carry_over(target, staging, keep)
             _swap(staging, target)
+    except RuntimeError as exc:  # the Node kernel writes the files: its I/O errors arrive as jsii errors
+        shutil.rmtree(staging, ignore_errors=True)
+        fault = NODE_IO_ERROR.search(str(exc))
+        if fault is None:
+            raise
+        code = getattr(errno, fault.group(1))
+        raise OSError(code, f"{os.strerror(code)} while writing the stacks", str(target.parent)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return SynthResult(target, written, [p for p in plan if p.skipped])
+
+
+# How Node reports an environment fault (e.g. "Error: ENOSPC: no space left on device, write").
+NODE_IO_ERROR = re.compile(r"\b(ENOSPC|EDQUOT|EACCES|EPERM|EROFS|EMFILE|ENFILE|EIO): ")
 
 
 def is_synth_output(folder: Path) -> bool:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
 from terraml.cloud import Cloud, Feature, ProviderSource
+from terraml.errors import Problem
 from terraml.providers.aws.names import NAME_RULES, AwsNames
 from terraml.suggest import did_you_mean
+
+TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 
 
 class AwsCloud(Cloud):
@@ -70,6 +74,55 @@ class AwsCloud(Cloud):
             else:
                 findings.warn(where, f"'{ep.instance_type}' has no SageMaker hosting price for {region} in the "
                                      "catalog; cost reports will list it as unpriced.")
+
+    def tag_problem(self, key: str, value: str) -> str | None:
+        """AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @;
+        keys starting with 'aws:' are AWS's own (Tagging AWS resources, "Tag naming limits")."""
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            return "AWS allows keys of 1-128 and values of up to 256 characters; shorten it."
+        if not TAG_TEXT.fullmatch(key) or not TAG_TEXT.fullmatch(value):
+            return "AWS allows letters, digits, spaces and _ . : / = + - @ only; replace the other characters."
+        if key.lower().startswith("aws:"):
+            return "keys starting with 'aws:' are reserved by AWS; rename it."
+        return None
+
+    def check_job(self, job, problems) -> None:
+        """CreateTrainingJob's limits, read from botocore's model of the API (the documented source)."""
+        from terraml.providers.aws.training import CONTAINER_ENV, entrypoint_argv, sagemaker_limits
+
+        limits = sagemaker_limits()
+        env_room = limits["Environment"]["max"] - len(CONTAINER_ENV)
+        for field, values, room in (("hyperparameters", {k: str(v) for k, v in job.hyperparameters.items()},
+                                     limits["HyperParameters"]["max"]),
+                                    ("environment", job.environment, env_room)):
+            kind = "Environment" if field == "environment" else "HyperParameters"
+            key_limit, value_limit = limits[f"{kind}.key"], limits[f"{kind}.value"]
+            if len(values) > room:
+                problems.append(Problem(field, f"{len(values)} entries; SageMaker takes at most {room} here. "
+                                               "Pass fewer, or read them from a file in source_dir."))
+            for key, value in values.items():
+                if len(key) > key_limit["max"] or not re.fullmatch(key_limit["pattern"], key):
+                    allowed = f"at most {key_limit['max']} characters matching {key_limit['pattern']}"
+                    problems.append(Problem(f"{field}.{key}", f"is not a valid SageMaker {kind} key ({allowed}); "
+                                                              "rename it."))
+                if len(value) > value_limit["max"]:
+                    problems.append(Problem(f"{field}.{key}", f"value has {len(value)} characters; SageMaker takes "
+                                                              f"at most {value_limit['max']}. Shorten it."))
+        as_json = json.dumps(job.hyperparameters, sort_keys=True)
+        if len(as_json) > limits["Environment.value"]["max"]:
+            problems.append(Problem("hyperparameters", f"{len(as_json)} characters as JSON; the container receives "
+                                                       "them in TERRAML_HYPERPARAMETERS, which SageMaker caps at "
+                                                       f"{limits['Environment.value']['max']}. Pass fewer or shorter "
+                                                       "values, or read them from a file in source_dir."))
+        try:
+            argv = entrypoint_argv(job.entrypoint)
+        except ValueError:
+            return  # the loader reports the quoting
+        argv_limit = limits["ContainerEntrypoint"]
+        if len(argv) > argv_limit["max"] or any(len(w) > argv_limit["item_max"] for w in argv):
+            problems.append(Problem("entrypoint", f"SageMaker takes at most {argv_limit['max']} words of at most "
+                                                  f"{argv_limit['item_max']} characters; shorten the command or "
+                                                  "move its options into hyperparameters."))
 
     def resource_names(self, platform, team) -> dict[str, str]:
         block = team.environment(self.NAME)

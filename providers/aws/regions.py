@@ -17,9 +17,14 @@ def aws_regions() -> frozenset[str]:
 
 
 @cache
-def botocore_enum(service: str, shape: str) -> frozenset[str]:
-    """An enum from botocore's service model, e.g. ('ec2', 'InstanceType')."""
+def botocore_model(service: str):
+    """botocore's model of an AWS API: shapes, enums and documented limits, offline."""
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model(service)
-    return frozenset(model.shape_for(shape).enum)
+    return botocore.session.get_session().get_service_model(service)
+
+
+@cache
+def botocore_enum(service: str, shape: str) -> frozenset[str]:
+    """An enum from botocore's service model, e.g. ('ec2', 'InstanceType')."""
+    return frozenset(botocore_model(service).shape_for(shape).enum)

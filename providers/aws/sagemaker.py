@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import boto3
@@ -30,7 +30,7 @@ from terraml.backend import (
 from terraml.catalog import Catalog, VmRow
 from terraml.cloud import Feature
 from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, UserError
-from terraml.naming import team_tags
+from terraml.naming import fit, team_tags
 from terraml.policy.machines import Unresolvable, resolve_machine
 from terraml.policy.spot import decide
 from terraml.providers.aws.names import AwsNames
@@ -48,6 +48,13 @@ from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
 FALLBACK_SUFFIX = "-od"
+JOB_NAME_LIMIT = 63  # CreateTrainingJob TrainingJobName: 1-63 characters
+
+
+def fallback_job_name(name: str) -> str:
+    """The on-demand retry of a spot job: NAME-od, kept within SageMaker's job name limit."""
+    return fit(name + FALLBACK_SUFFIX, JOB_NAME_LIMIT)
+
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -123,11 +130,12 @@ class SageMakerBackend(Backend):
                                        "AWS_SECRET_ACCESS_KEY (or run `aws sso login`).") from None
         return self._account
 
-    def environment(self, team_name: str) -> TeamEnvironment:
+    def environment(self, team_name: str, *, offline: bool = False) -> TeamEnvironment:
+        """The team's AWS environment; ``offline`` leaves the account out (no STS call: plans, dry runs)."""
         team = self._team(team_name)
         aws = team.clouds.aws
         names = AwsNames.for_team(self.platform, team)
-        return TeamEnvironment(region=aws.region, account_id=self.account_id(aws.region),
+        return TeamEnvironment(region=aws.region, account_id=None if offline else self.account_id(aws.region),
                                bucket=names.artifact_bucket, role_name=names.sagemaker_role,
                                kms_alias=names.kms_alias, tags=team_tags(self.platform, team))
 
@@ -177,7 +185,7 @@ class SageMakerBackend(Backend):
         decision = decide(job.spot, max_runtime_hours=job.job.max_runtime_hours,
                           on_demand_usd_per_hour=row.on_demand_usd_per_hour if row else None,
                           spot_usd_per_hour=row.spot_usd_per_hour if row else None)
-        env = self.environment(job.job.team)
+        env = self.environment(job.job.team, offline=True)  # plan() makes no network call
         request = training_request(job.job, job.spot, decision, env, instance_type,
                                    self.image(job, region, instance_type))
         notes = (f"instance {instance_type}" + (f" ({row.accelerator_count:g} x {row.accelerator})" if row and
@@ -231,7 +239,9 @@ class SageMakerBackend(Backend):
             self.require(Feature.SIMULATED_INTERRUPTIONS)
         if not isinstance(plan, SageMakerPlan) or plan.environment is None or plan.request is None:
             raise TypeError("submit takes the plan this backend's plan() returned")
-        job, env = plan.job, plan.environment
+        job = plan.job
+        env = replace(plan.environment, account_id=self.account_id(plan.environment.region))
+        request = {**plan.request, "RoleArn": env.role_arn}  # the one field that needed the network
         handle = JobHandle(self.NAME, job.job.name, job.job.name, job.job.team)
         # SageMaker refuses a second job of one name, but terraml checks first so that retries and
         # look-alike APIs (moto overwrites silently) can never create two.
@@ -239,7 +249,7 @@ class SageMakerBackend(Backend):
             return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
         self.upload_source(job.source_dir, env, job.job.name)
         try:
-            self.client("sagemaker", env.region).create_training_job(**plan.request)
+            self.client("sagemaker", env.region).create_training_job(**request)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceInUse":
                 return JobHandle(self.NAME, job.job.name, job.job.name, job.job.team, existing=True)
@@ -268,7 +278,7 @@ class SageMakerBackend(Backend):
         if describe is None:
             raise UserError(f"no SageMaker training job named '{handle.name}'.")
         tags = self._tags(region, describe)
-        fallback_name = handle.name + FALLBACK_SUFFIX
+        fallback_name = fallback_job_name(handle.name)
         if tags.get("terraml:spot-mode") == "auto" and describe["TrainingJobStatus"] == "Failed" \
                 and spot_gave_up(describe):
             retry = self._describe(region, fallback_name)

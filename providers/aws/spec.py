@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from terraml.spec.base import CloudBlock, Endpoint, GpuPool, Strict
 
 
 class AwsState(Strict):
-    bucket: str = Field(min_length=3, max_length=63)
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    """An S3 bucket name: 3-63 lowercase letters, digits, '.' and '-' (S3 bucket naming rules)."""
     region: str
     lock_table: str | None = None
     """DynamoDB table for state locking; without it the S3 lockfile (use_lockfile) is used."""

@@ -5,13 +5,17 @@ Pure functions, so every field can be tested without AWS.
 
 from __future__ import annotations
 
+import functools
 import json
+import shlex
 from dataclasses import dataclass
 
 from terraml.backend import State
 from terraml.policy.spot import SpotDecision
 from terraml.spec.job import JobSpot, TrainingJob
 
+ACCOUNT_PLACEHOLDER = "<account-id>"
+"""Stands for the caller's account in a dry run's request (filled from STS at submit)."""
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 CODE_CHANNEL = "code"
 CODE_PATH = f"/opt/ml/input/data/{CODE_CHANNEL}"
@@ -22,7 +26,8 @@ class TeamEnvironment:
     """Where a team's jobs run on AWS: derived from the spec (terraml.naming), as the stack creates it."""
 
     region: str
-    account_id: str
+    account_id: str | None
+    """None while planning: the account is read (STS) only when the job is submitted."""
     bucket: str
     role_name: str
     kms_alias: str
@@ -30,10 +35,36 @@ class TeamEnvironment:
 
     @property
     def role_arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
+        return f"arn:aws:iam::{self.account_id or ACCOUNT_PLACEHOLDER}:role/{self.role_name}"
 
     def prefix(self, job: str) -> str:
         return f"s3://{self.bucket}/jobs/{job}"
+
+
+CONTAINER_ENV = ("TERRAML_JOB_NAME", "TERRAML_TEAM", "TERRAML_CHECKPOINT_DIR", "TERRAML_MODEL_DIR",
+                 "TERRAML_METRICS_FILE", "TERRAML_HYPERPARAMETERS", "TERRAML_CAPACITY")
+"""The variables of terraml's container contract, set on every job (they count toward SageMaker's limit)."""
+
+
+def entrypoint_argv(entrypoint: str) -> list[str]:
+    """ContainerEntrypoint: GNU env enters the code channel's folder and execs the entrypoint's words (no shell)."""
+    return ["env", f"--chdir={CODE_PATH}", *shlex.split(entrypoint)]
+
+
+@functools.cache
+def sagemaker_limits() -> dict[str, dict]:
+    """CreateTrainingJob's limits from botocore's service model (counts, lengths, key patterns)."""
+    from terraml.providers.aws.regions import botocore_model
+
+    shape = botocore_model("sagemaker").operation_model("CreateTrainingJob").input_shape
+    out = {}
+    for name in ("HyperParameters", "Environment"):
+        member = shape.members[name]
+        out[name] = member.metadata
+        out[f"{name}.key"], out[f"{name}.value"] = member.key.metadata, member.value.metadata
+    entry = shape.members["AlgorithmSpecification"].members["ContainerEntrypoint"]
+    out["ContainerEntrypoint"] = {"max": entry.metadata["max"], "item_max": entry.member.metadata["max"]}
+    return out
 
 
 def training_request(job: TrainingJob, spot: JobSpot, decision: SpotDecision, env: TeamEnvironment,
@@ -61,9 +92,9 @@ def training_request(job: TrainingJob, spot: JobSpot, decision: SpotDecision, en
         "AlgorithmSpecification": {
             "TrainingImage": image,
             "TrainingInputMode": "File",
-            # The source folder arrives as the 'code' channel; the entrypoint runs there as written.
-            "ContainerEntrypoint": ["/bin/sh", "-c"],
-            "ContainerArguments": [f"cd {CODE_PATH} && exec {job.entrypoint}"],
+            # The source folder arrives as the 'code' channel; the entrypoint runs there as argv, with no
+            # shell (as on every backend): GNU env changes the folder and execs the program.
+            "ContainerEntrypoint": entrypoint_argv(job.entrypoint),
         },
         "InputDataConfig": [{
             "ChannelName": CODE_CHANNEL,

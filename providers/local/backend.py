@@ -124,8 +124,10 @@ class LocalBackend(Backend):
         r = self.store.read(handle.name)
         if State(r["state"]).terminal:
             raise UserError(f"job '{handle.name}' has already ended ({r['state']}); nothing to cancel.")
-        if ours(r.get("runner_pid"), r.get("runner_started")):
-            os.kill(r["runner_pid"], signal.SIGTERM)  # the runner stops its child and records 'stopped'
+        if not ours(r.get("runner_pid"), r.get("runner_started")):
+            raise UserError(f"job '{handle.name}' is not running: {self._runner_gone(handle.name)}; nothing to "
+                            "cancel (no process was signalled).")
+        os.kill(r["runner_pid"], signal.SIGTERM)  # the runner stops its child and records 'stopped'
 
     def list_jobs(self) -> JobListing:
         jobs, skipped = [], []

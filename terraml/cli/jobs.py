@@ -42,12 +42,16 @@ def show_plan(plan) -> None:
     out.print(table)
 
 
+def check_on_interrupt(value: str) -> None:
+    if value not in INTERRUPT_CHOICES:
+        raise UserError(f"--on-interrupt: '{value}' is not allowed; allowed: {', '.join(INTERRUPT_CHOICES)}.")
+
+
 def follow(backend, handle, on_interrupt: str = "detach"):
     """Stream the job's log and show its state until it ends (the backend's own poll loop); returns
     the final status. Ctrl-C detaches (the job keeps running) or cancels, as asked, says which, and
     exits 130."""
-    if on_interrupt not in INTERRUPT_CHOICES:
-        raise UserError(f"--on-interrupt: '{on_interrupt}' is not allowed; allowed: {', '.join(INTERRUPT_CHOICES)}.")
+    check_on_interrupt(on_interrupt)
     printed = 0
     started = time.monotonic()
     try:
@@ -108,6 +112,7 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
     from terraml.cloud import Feature
     from terraml.spec.job_loader import load_job
 
+    check_on_interrupt(on_interrupt)
     backend, resolved = backend_for(cloud, spec, home, tracking_uri, need_spec=True)
     if simulate_interruptions:
         backend.require(Feature.SIMULATED_INTERRUPTIONS)
@@ -168,6 +173,7 @@ def jobs_logs(name: str, cloud: CloudOpt = "local", team: TeamOpt = None, spec: 
               follow_: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming.")] = False,
               on_interrupt: OnInterrupt = "detach"):
     """A job's log."""
+    check_on_interrupt(on_interrupt)
     backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
     handle = backend.handle(name)
     if follow_:

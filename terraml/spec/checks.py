@@ -5,12 +5,14 @@ Each check appends a Problem (error) or a warning; nothing stops at the first fi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from ipaddress import IPv4Network, ip_network
 
 from terraml.catalog import Catalog, load_catalog
 from terraml.cloud import Cloud, get
 from terraml.errors import Problem
+from terraml.naming import team_tags
 from terraml.policy.machines import Unresolvable, resolve_machine
 from terraml.spec.models import Platform, Team
 from terraml.suggest import close_match, did_you_mean, one_of
@@ -69,7 +71,7 @@ def check_platform(platform: Platform, catalog: Catalog | None = None) -> tuple[
     _check_defaults(platform, f)
     _duplicates([t.name for t in platform.teams], "teams", "team name", f)
     for i, team in enumerate(platform.teams):
-        _check_team(team, f"teams[{i}]", f)
+        _check_team(platform, team, f"teams[{i}]", f)
     return f.errors, f.warnings
 
 
@@ -107,7 +109,7 @@ def _check_region(cloud: Cloud, region: str, path: str, f: Findings) -> bool:
     return False
 
 
-def _check_team(team: Team, path: str, f: Findings):
+def _check_team(platform: Platform, team: Team, path: str, f: Findings):
     clouds = team.clouds.items()
     if not clouds:
         f.error(f"{path}.clouds", "the team uses no cloud; add at least one of aws, gcp, azure.")
@@ -126,6 +128,8 @@ def _check_team(team: Team, path: str, f: Findings):
         gpus = _check_pools(cloud, region if region_ok else None, block.gpu_pools, f"{cpath}.gpu_pools", f)
         _check_endpoints(block.endpoints, f"{cpath}.endpoints", f)
         cloud.check_block(block, cpath, region if region_ok else None, f)
+        _check_names(cloud, platform, team, path, f)
+        _check_tags(cloud, platform, team, path, f)
         if block.feature_store:
             _check_features(cloud, block.feature_store, f"{cpath}.feature_store", f)
         limit = team.quotas.max_gpus
@@ -142,8 +146,34 @@ def _check_team(team: Team, path: str, f: Findings):
                         f"peered or connected by VPN. Pick a range outside {na}.")
 
 
+def _check_names(cloud: Cloud, platform: Platform, team: Team, path: str, f: Findings):
+    """Every name the cloud derives for the team obeys the cloud's documented limits (NAME_RULES)."""
+    for key, name in cloud.resource_names(platform, team).items():
+        kind = key.split(":")[0]
+        limit, pattern = cloud.NAME_RULES[kind]
+        if len(name) > limit or not re.match(pattern, name):
+            f.error(f"{path}.name", f"gives the {cloud.NAME} {kind.replace('_', ' ')} name '{name}', which breaks "
+                                    f"{cloud.NAME}'s rule (at most {limit} characters matching {pattern}); "
+                                    "shorten or rename the org, team, pool, group or endpoint it comes from.")
+
+
+def _check_tags(cloud: Cloud, platform: Platform, team: Team, path: str, f: Findings):
+    """The team's tags (the org's plus team, cost-center, environment) obey the cloud's tag rules."""
+    for key, value in team_tags(platform, team).items():
+        problem = cloud.tag_problem(key, value)
+        if problem:
+            where = f"defaults.tags.{key}" if key in platform.defaults.tags else (
+                f"{path}.cost_center" if key == "cost-center" else f"{path}.name")
+            f.error(where, f"tag {key}={value!r}: {problem}")
+
+
 def _check_network(network, path: str, f: Findings):
     cidr = network.cidr
+    for i, allowed in enumerate(network.public_api_cidrs):
+        if allowed.prefixlen == 0:
+            f.warn(f"{path}.public_api_cidrs[{i}]", f"{allowed} opens the Kubernetes API to the whole internet; list "
+                                                    "only your deployers' networks (e.g. 203.0.113.0/24), or leave "
+                                                    "public_api_cidrs empty for a private endpoint.")
     if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES):
         f.error(f"{path}.cidr", f"{cidr} is not a private range; use one inside 10.0.0.0/8, 172.16.0.0/12 "
                                 "or 192.168.0.0/16.")

@@ -36,6 +36,7 @@ def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | 
     _check_spot(job, problems)
     _check_entrypoint(job, source_dir, cloud, problems)
     _check_resources(job, cloud, problems)
+    cloud.check_job(job, problems)
     if problems:
         located = [Problem(p.path, p.message, locate_path(doc, p.path, str(job_path))) for p in problems]
         raise SpecError(located, str(job_path))

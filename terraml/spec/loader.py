@@ -34,6 +34,8 @@ _PATTERN_HINTS = {
     r"^[a-z0-9]{3,24}$": "use 3-24 lowercase letters or digits",
     r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$": "use a GCP project id: 6-30 lowercase letters, digits or '-'",
     r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$": "use up to 63 letters, digits or '-', starting with a letter or digit",
+    r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$": "use a bucket name: 3-63 lowercase letters, digits, '.' or '-', "
+                                          "starting and ending with a letter or digit",
 }
 
 
@@ -56,6 +58,8 @@ def resolve_spec_path(arg: str | None, *, required: bool = True) -> Path | None:
     path = Path(chosen)
     if not required and chosen == DEFAULT_SPEC and not path.is_file():
         return None
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give the path of a YAML file (e.g. {path / DEFAULT_SPEC}).")
     if not path.is_file():
         how = "argument/--spec" if arg else (f"${SPEC_ENV}" if os.environ.get(SPEC_ENV) else "default")
         raise UserError(

@@ -51,10 +51,12 @@ def test_training_request_field_by_field(aws, job):
     r = plan.request
     assert plan.decision.capacity == "spot"
     assert r["TrainingJobName"] == "image-classifier"
-    assert r["RoleArn"] == ROLE
+    # Planning makes no network call: the account is filled in from STS when the job is submitted.
+    assert r["RoleArn"] == "arn:aws:iam::<account-id>:role/acme-vision-prod-sagemaker-execution"
+    # argv, no shell: GNU env enters the code channel's folder and execs the entrypoint's words.
     assert r["AlgorithmSpecification"] == {
-        "TrainingImage": IMAGE, "TrainingInputMode": "File", "ContainerEntrypoint": ["/bin/sh", "-c"],
-        "ContainerArguments": ["cd /opt/ml/input/data/code && exec python train.py --epochs 5"]}
+        "TrainingImage": IMAGE, "TrainingInputMode": "File",
+        "ContainerEntrypoint": ["env", "--chdir=/opt/ml/input/data/code", "python", "train.py", "--epochs", "5"]}
     assert r["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == \
         f"s3://{BUCKET}/jobs/image-classifier/code/"
     assert r["OutputDataConfig"] == {"S3OutputPath": f"s3://{BUCKET}/jobs/image-classifier/output",
@@ -75,7 +77,7 @@ def test_training_request_field_by_field(aws, job):
 
 def test_training_request_passes_botocore_validation(aws, job):
     backend, _ = aws
-    request = backend.plan(job).request
+    request = {**backend.plan(job).request, "RoleArn": ROLE}  # as submit sends it
     client = boto3.client("sagemaker", region_name="us-east-1")
     with Stubber(client) as stub:
         stub.add_response("create_training_job", {"TrainingJobArn": f"{ARN}:training-job/x"}, request)
@@ -89,6 +91,7 @@ def test_submit_creates_the_job_once_and_uploads_the_source(aws, job):
     sm = session.client("sagemaker")
     assert [j["TrainingJobName"] for j in sm.list_training_jobs()["TrainingJobSummaries"]] == ["image-classifier"]
     stored = sm.describe_training_job(TrainingJobName="image-classifier")
+    assert stored["RoleArn"] == ROLE  # the account moto's STS answers, filled in at submit
     assert stored["EnableManagedSpotTraining"] is True
     assert stored["StoppingCondition"]["MaxWaitTimeInSeconds"] == 28800
     assert stored["CheckpointConfig"]["S3Uri"].endswith("/jobs/image-classifier/checkpoints")
@@ -291,13 +294,16 @@ def test_accelerator_sagemaker_cannot_provide(aws, job):
 def test_dry_run_prints_the_request_and_submits_nothing(moto_reset, tmp_path):
     shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
     shutil.copy(ROOT / "examples" / "job.yaml", tmp_path / "job.yaml")
-    env = {**tool_env(), "TERRAML_HOME": str(tmp_path / "home")}
+    # Nothing listens on port 9: a dry run that called AWS (STS, SageMaker) would fail.
+    env = {**tool_env(), "TERRAML_HOME": str(tmp_path / "home"), "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
     result = subprocess.run([sys.executable, "-m", "terraml.cli", "train", str(tmp_path / "job.yaml"), "--cloud",
                              "aws", "--dry-run", "--spec", str(EXAMPLE)], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert '"EnableManagedSpotTraining": true' in out and '"MaxWaitTimeInSeconds": 28800' in out
+    assert "arn:aws:iam::<account-id>:role/" in out
     assert "dry run: nothing submitted" in out
     sm = boto3.client("sagemaker", region_name="us-east-1")
     assert sm.list_training_jobs()["TrainingJobSummaries"] == []
