@@ -1,9 +1,16 @@
-"""Azure: validated in the spec and priced; AKS stacks and the Azure ML backend are not built yet."""
+"""Azure: AKS team stacks with Azure ML, validated in the spec and priced; the Azure ML job backend is
+not built yet."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from terraml.cloud import Cloud, Feature, ProviderSource
+from terraml.providers.azure.names import NAME_RULES, AzureNames
 from terraml.providers.azure.regions import AZURE_LOCATIONS, MACHINE_SHAPE, REGION_SHAPE
+
+# The AKS overlay ranges (modules/azure/aks_cluster.py), repeated here so the spec check needs no cdktn.
+OVERLAY_RANGES = {"pod_cidr": IPv4Network("192.168.0.0/16"), "service_cidr": IPv4Network("172.16.0.0/16")}
 
 
 class AzureCloud(Cloud):
@@ -14,13 +21,15 @@ class AzureCloud(Cloud):
     REGION_SHAPE = REGION_SHAPE
     KNOWN_REGIONS = AZURE_LOCATIONS
     MACHINE_SHAPE = MACHINE_SHAPE
-    # Pinned for real with the AKS stack, to the versions its typed bindings are generated from.
-    TERRAFORM_PROVIDERS = {"azurerm": ProviderSource("hashicorp/azurerm", "~> 4.0", "cdktn_provider_azurerm"),
-                           "azapi": ProviderSource("azure/azapi", "~> 2.0", "cdktn_provider_azapi")}
+    # The provider versions the typed bindings were generated from (cdktn-provider-azurerm 18.9.0:
+    # hashicorp/azurerm 5.10.0; cdktn-provider-azapi 1.0.0: azure/azapi 2.13.0), from there up to the next
+    # major: every attribute the gates check exists in those versions.
+    TERRAFORM_PROVIDERS = {"azurerm": ProviderSource("hashicorp/azurerm", "~> 5.10", "cdktn_provider_azurerm"),
+                           "azapi": ProviderSource("azure/azapi", "~> 2.13", "cdktn_provider_azapi")}
     SPOT_PRICE_CAP = True  # AKS spot_max_price is enforced by Azure itself
     FEATURE_TYPES = frozenset({"integral", "fractional", "string"})
+    NAME_RULES = NAME_RULES
     UNSUPPORTED = {
-        Feature.STACKS: "Azure stacks (AKS, ACR, Azure ML) are not built yet; the azure block is fully validated",
         Feature.TRAINING: "the Azure ML backend is not built yet; train with --cloud local or aws",
         Feature.SERVING: "Azure ML online endpoints are not built yet",
         Feature.UNDEPLOY: "Azure ML online endpoints are not built yet",
@@ -38,10 +47,36 @@ class AzureCloud(Cloud):
         return AzureState
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
+        for name, overlay in OVERLAY_RANGES.items():
+            if block.network.cidr.overlaps(overlay):
+                findings.error(f"{path}.network.cidr", f"{block.network.cidr} overlaps the AKS overlay {name} "
+                                                       f"{overlay}; pick a network outside {overlay}.")
+        seen: dict[str, str] = {}
+        from terraml.policy.capacity import KINDS
+
+        names = AzureNames("o", "t", "e", block.subscription_id)
+        for i, pool in enumerate(block.gpu_pools):
+            for kind in KINDS:
+                for derived in (names.node_pool(pool.name, kind.suffix), names.ml_compute(pool.name, kind.suffix)):
+                    other = seen.setdefault(derived, pool.name)
+                    if other != pool.name:
+                        findings.error(f"{path}.gpu_pools[{i}].name", f"'{pool.name}' and '{other}' both become "
+                                                                      f"'{derived}' on Azure; rename one.")
         if region is None:
             return
+        findings.machine(self, region, block.system_vm_size, f"{path}.system_vm_size")
         for i, ep in enumerate(block.endpoints):
             findings.machine(self, region, ep.instance_type, f"{path}.endpoints[{i}].instance_type")
+
+    def resource_names(self, platform, team) -> dict[str, str]:
+        block = team.environment(self.NAME)
+        return AzureNames.for_team(platform, team).all_names([p.name for p in block.gpu_pools],
+                                                             [e.name for e in block.endpoints])
+
+    def build_stack(self, scope, ctx):
+        from terraml.providers.azure.stack import AzureTeamStack
+
+        return AzureTeamStack(scope, ctx)
 
     def pricers(self):
         from terraml.providers.azure.pricing import PRICERS

@@ -1,9 +1,14 @@
-"""GCP: validated in the spec and priced; GKE stacks and the Vertex AI backend are not built yet."""
+"""GCP: GKE team stacks (Artifact Registry, Cloud Storage, Vertex AI), validated and priced; the Vertex AI
+backend is not built yet."""
 
 from __future__ import annotations
 
 from terraml.cloud import Cloud, Feature, ProviderSource
-from terraml.providers.gcp.regions import GCP_REGIONS, MACHINE_SHAPE, REGION_SHAPE, region_of
+from terraml.providers.gcp.names import NAME_RULES, GcpNames
+from terraml.providers.gcp.regions import GCP_REGIONS, MACHINE_SHAPE, REGION_SHAPE, ZONE, region_of
+
+MAX_PREFIX = 20
+"""GKE needs room in the team's range for nodes, services, the control plane and a pod block per node."""
 
 
 class GcpCloud(Cloud):
@@ -14,18 +19,19 @@ class GcpCloud(Cloud):
     REGION_SHAPE = REGION_SHAPE
     KNOWN_REGIONS = GCP_REGIONS
     MACHINE_SHAPE = MACHINE_SHAPE
-    # Pinned for real with the GKE stack, to the version its typed bindings are generated from.
-    TERRAFORM_PROVIDERS = {"google": ProviderSource("hashicorp/google", "~> 7.0", "cdktn_provider_google")}
+    # cdktn_provider_google 21.1.0 is generated from hashicorp/google 8.7.0: the stacks take its patch
+    # releases only, so every attribute they write is one the typed bindings were checked against.
+    TERRAFORM_PROVIDERS = {"google": ProviderSource("hashicorp/google", "~> 8.7.0", "cdktn_provider_google")}
     REGION_PROVIDER = "google"
     SPOT_PRICE_CAP = False  # GCP has no spot price cap
     # Vertex AI Feature Store (Bigtable online serving) stores embeddings.
     FEATURE_TYPES = frozenset({"integral", "fractional", "string", "vector"})
+    NAME_RULES = NAME_RULES
     UNSUPPORTED = {
-        Feature.STACKS: "GCP stacks (GKE, Artifact Registry, Vertex AI) are not built yet; the gcp block is fully "
-                        "validated",
         Feature.TRAINING: "the Vertex AI backend is not built yet; train with --cloud local or aws",
-        Feature.SERVING: "Vertex AI endpoints are not built yet",
-        Feature.UNDEPLOY: "Vertex AI endpoints are not built yet",
+        Feature.SERVING: "the stack creates the Vertex AI endpoints, but deploying models to them needs the Vertex "
+                         "AI backend, which is not built yet",
+        Feature.UNDEPLOY: "the Vertex AI backend, which undeploys models from endpoints, is not built yet",
         Feature.BILLING: "not built yet: the GCP source reads the Cloud Billing export in BigQuery",
     }
 
@@ -40,12 +46,50 @@ class GcpCloud(Cloud):
         return GcpState
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
+        """No spot price caps; a range GKE fits in; GPUs that fit their machine family; zones of the region."""
+        from terraml.providers.gcp.machines import gpus_for
+
+        for i, pool in enumerate(block.gpu_pools):
+            if pool.spot.max_price_ratio is not None and pool.spot.mode != "on-demand":
+                findings.error(f"{path}.gpu_pools[{i}].spot.max_price_ratio",
+                               f"{pool.spot.max_price_ratio}: GCP has no spot price cap (Spot VMs are billed at the "
+                               "current spot price, never capped); remove max_price_ratio, or use mode 'on-demand' "
+                               "if spot is too dear.")
+            for j, zone in enumerate(pool.zones):
+                match = ZONE.match(zone)
+                if region is not None and (match is None or match.group(1) != region):
+                    findings.error(f"{path}.gpu_pools[{i}].zones[{j}]",
+                                   f"'{zone}' is not a zone of {region}; zones are named '{region}-a', "
+                                   f"'{region}-b', ...")
+            if pool.machine_type:
+                _, problem = gpus_for(pool.machine_type, pool.accelerator, pool.accelerator_count)
+                if problem:
+                    findings.error(f"{path}.gpu_pools[{i}].machine_type", f"{problem}.")
+        cidr = block.network.cidr
+        if cidr.prefixlen > MAX_PREFIX:
+            findings.error(f"{path}.network.cidr",
+                           f"{cidr} is a /{cidr.prefixlen}; GKE needs a /{MAX_PREFIX} or larger (terraml gives pods "
+                           "half of it, a /25 per node). Use a larger range, e.g. a /16.")
         if region is None:
             return
         for i, ep in enumerate(block.endpoints):
             where = f"{path}.endpoints[{i}]"
             if findings.machine(self, region, ep.machine_type, f"{where}.machine_type") and ep.accelerator:
-                findings.accelerator(self, region, ep.accelerator, f"{where}.accelerator")
+                if findings.accelerator(self, region, ep.accelerator, f"{where}.accelerator"):
+                    _, problem = gpus_for(ep.machine_type, ep.accelerator, ep.accelerator_count)
+                    if problem:
+                        findings.error(f"{where}.accelerator", f"{problem}.")
+
+    def resource_names(self, platform, team) -> dict[str, str]:
+        block = team.environment(self.NAME)
+        groups = [g.name for g in block.feature_store.groups] if block.feature_store else []
+        return GcpNames.for_team(platform, team).all_names([p.name for p in block.gpu_pools], groups,
+                                                           [e.name for e in block.endpoints])
+
+    def build_stack(self, scope, ctx):
+        from terraml.providers.gcp.stack import GcpTeamStack
+
+        return GcpTeamStack(scope, ctx)
 
     def pricers(self):
         from terraml.providers.gcp.pricing import PRICERS
@@ -53,7 +97,9 @@ class GcpCloud(Cloud):
         return PRICERS
 
     def resource_region(self, stack, block: dict) -> str:
-        return region_of(block.get("location") or block.get("region"), stack.provider_region("google") or "unknown")
+        location = block.get("location") or block.get("region")
+        return region_of(location.lower() if isinstance(location, str) else None,
+                         stack.provider_region("google") or "unknown")
 
     def fetch_prices(self, rows: list[dict]):
         from terraml.providers.gcp.prices import fetch_default

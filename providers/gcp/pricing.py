@@ -1,15 +1,12 @@
-"""GCP resource types (GKE, Artifact Registry, Cloud Storage), for stacks terraml or others write."""
+"""GCP resource types (GKE, Artifact Registry, Cloud Storage, Vertex AI, ...), for stacks terraml or others
+write. Every type the GCP team stack emits is here: priced, free with the reason, or unpriced with the reason."""
 
 from __future__ import annotations
 
 from terraml.cost.model import Line
-from terraml.cost.pricing import ResourceToPrice, free_because
+from terraml.cost.pricing import ResourceToPrice, free_because, no_price_row
+from terraml.providers.gcp.machines import ACCELERATOR
 from terraml.providers.gcp.regions import ZONE
-
-# GKE's accelerator type names -> the catalog's accelerator names.
-ACCELERATOR = {"nvidia-tesla-t4": "T4", "nvidia-tesla-v100": "V100", "nvidia-tesla-p100": "P100",
-               "nvidia-tesla-p4": "P4", "nvidia-l4": "L4", "nvidia-tesla-a100": "A100", "nvidia-a100-80gb": "A100-80GB",
-               "nvidia-h100-80gb": "H100", "nvidia-h100-mega-80gb": "H100-MEGA", "nvidia-h200-141gb": "H200"}
 
 
 def _block(value) -> dict:
@@ -40,6 +37,9 @@ def node_pool(r: ResourceToPrice) -> list[Line]:
         low = high = per_zone * zones
         how = f"fixed {per_zone} per zone x {zones} zone(s)"
     lines = r.nodes("nodes", machine, low, high, spot, f"node counts: {how}")
+    host = r.catalog.vm("gcp", r.region, machine)
+    if host is not None and host.accelerator:
+        return lines  # a2/a3/a4/g2 prices include their GPUs; guest_accelerator only names them for GKE
     for gpu in config.get("guest_accelerator") or []:
         name = ACCELERATOR.get(gpu.get("type", ""), gpu.get("type", ""))
         count = gpu.get("count", 1)
@@ -64,14 +64,54 @@ def storage_bucket(r: ResourceToPrice) -> list[Line]:
     return r.storage("gcp.gcs.standard_storage", "storage", "bucket_storage_gb", "in Standard storage")
 
 
-FREE = {t: "networking and identity objects carry no charge" for t in (
-    "google_compute_network", "google_compute_subnetwork", "google_compute_router", "google_service_account",
-    "google_project_iam_member", "google_service_account_iam_member", "google_compute_firewall")}
+def feature_online_store(r: ResourceToPrice) -> list[Line]:
+    """Bigtable online serving: node-hours between the autoscaling minimum and maximum."""
+    scaling = _block(_block(r.block.get("bigtable")).get("auto_scaling"))
+    if not scaling:
+        return r.unpriced("only Bigtable online serving is priced; this store has no Bigtable autoscaling block",
+                          "online serving nodes")
+    row = r.catalog.managed_row("gcp", r.region, "Bigtable online serving node", "online serving node-hour")
+    if row is None:
+        return r.unpriced(f"no Bigtable online serving node price for {r.region} in managed_ml_prices.csv",
+                          "online serving nodes")
+    low, high = scaling.get("min_node_count", 1), scaling.get("max_node_count", scaling.get("min_node_count", 1))
+    return [r.hourly("online serving nodes", low, high, row.usd_per_hour, f"managed_ml_prices.csv gcp {r.region} "
+                     "Bigtable online serving node", row.source, row.as_of, "on-demand",
+                     "node counts: the store's Bigtable autoscaling minimum and maximum; storage is not included")]
+
+
+def vertex_endpoint(r: ResourceToPrice) -> list[Line]:
+    return r.unpriced("the endpoint itself has no charge; the nodes of the models the Vertex AI backend deploys onto "
+                      "it are billed per node-hour, and the stack does not hold them", "deployed models")
+
+
+FREE = {
+    **{t: "networking and identity objects carry no charge" for t in (
+        "google_compute_network", "google_compute_subnetwork", "google_compute_router", "google_service_account",
+        "google_project_iam_member", "google_service_account_iam_member", "google_compute_firewall",
+        "google_kms_key_ring", "google_kms_crypto_key_iam_member", "google_storage_bucket_iam_member",
+        "google_artifact_registry_repository_iam_member", "google_bigquery_dataset_iam_member")},
+    "google_billing_budget": "Cloud Billing budgets carry no charge",
+    "google_monitoring_notification_channel": "Cloud Monitoring notification channels carry no charge",
+    "google_bigquery_dataset": "a dataset carries no charge; its tables' storage does",
+    "google_vertex_ai_feature_group": "the Feature Registry (feature groups and features) carries no charge",
+    "google_vertex_ai_feature_group_feature": "the Feature Registry (feature groups and features) carries no charge",
+}
+
+UNPRICED = {
+    "google_compute_router_nat": "Cloud NAT (per gateway-hour and per GB processed)",
+    "google_kms_crypto_key": "Cloud KMS key versions (per active version-month) and operations",
+    "google_bigquery_table": "BigQuery storage (per GB-month) and the queries that read it",
+    "google_vertex_ai_feature_online_store_featureview": "Vertex AI Feature Store sync (data processing node-hours)",
+}
 
 PRICERS = {
     "google_container_cluster": container_cluster,
     "google_container_node_pool": node_pool,
     "google_artifact_registry_repository": artifact_registry,
     "google_storage_bucket": storage_bucket,
+    "google_vertex_ai_feature_online_store": feature_online_store,
+    "google_vertex_ai_endpoint": vertex_endpoint,
     **{t: free_because(why) for t, why in FREE.items()},
+    **{t: no_price_row(what) for t, what in UNPRICED.items()},
 }

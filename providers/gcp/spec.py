@@ -16,6 +16,8 @@ class GcpState(Strict):
 
 class GcpGpuPool(GpuPool):
     machine_type: str | None = None
+    zones: list[str] = []
+    """Zones of the region the pool's nodes run in (e.g. the ones offering its GPU); empty: the cluster's."""
 
 
 class GcpEndpoint(Endpoint):
@@ -29,3 +31,5 @@ class GcpBlock(CloudBlock):
     region: str
     gpu_pools: list[GcpGpuPool] = []
     endpoints: list[GcpEndpoint] = []
+    system_machine_type: str = "e2-standard-4"
+    """Machine type of the small on-demand node pool that runs cluster add-ons."""

@@ -23,8 +23,9 @@ def statements(doc: str) -> list[dict]:
     return json.loads(doc)["Statement"]
 
 
-def test_example_produces_the_aws_stacks_only(synth_dir):
-    assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == ["recsys-aws", "vision-aws"]
+def test_example_produces_one_stack_per_team_and_cloud(synth_dir):
+    assert sorted(p.name for p in (synth_dir / "stacks").iterdir()) == ["nlp-azure", "nlp-gcp", "recsys-aws",
+                                                                         "vision-aws"]
 
 
 def test_auto_pool_is_a_spot_group_plus_an_on_demand_fallback(stacks):

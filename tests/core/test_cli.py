@@ -23,7 +23,7 @@ def run(*args, cwd=ROOT, env=None):
 def test_validate_ok():
     result = run("validate", str(EXAMPLE))
     assert result.returncode == 0
-    assert "is valid: 3 teams, 4 stacks (2 synthesized, 2 not yet supported)" in result.stdout
+    assert "is valid: 3 teams, 4 stacks (4 synthesized, 0 not yet supported)" in result.stdout
 
 
 def test_reference_examples_load_unchanged():
@@ -82,12 +82,15 @@ def test_light_commands_load_no_cdktn_mlflow_or_cloud_sdk(argv, tmp_path):
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
-def test_stacks_lists_skipped_clouds_with_the_reason():
+def test_stacks_lists_every_stack_and_what_its_cloud_lacks():
     result = run("stacks", "--spec", str(EXAMPLE))
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
-    assert "vision-aws" in text and "recsys-aws" in text
-    assert "skipped: GCP stacks" in text and "skipped: Azure stacks" in text
+    for stack, region in (("vision-aws", "us-east-1"), ("nlp-gcp", "us-central1"), ("nlp-azure", "eastus"),
+                          ("recsys-aws", "us-west-2")):
+        assert f"{stack} " in text and f"{region} │ synthesized" in text
+    assert "skipped" not in text
+    assert "not supported yet by the spec's clouds" in text and "the Vertex AI backend is not built yet" in text
 
 
 def test_synth_writes_cdktf_out_in_the_current_folder(tmp_path):
@@ -108,17 +111,19 @@ def test_narrowed_synth_keeps_the_other_stacks(tmp_path, example_spec):
     (out / "stacks" / "stale-aws").mkdir()  # a stack the spec no longer produces
     result = synth(example_spec.platform, out, team="recsys")
     assert result.written == ["recsys-aws"]
-    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["recsys-aws", "vision-aws"]
+    everything = ["nlp-azure", "nlp-gcp", "recsys-aws", "vision-aws"]  # stale-aws is gone: no longer in the spec
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == everything
     assert (out / "stacks" / "vision-aws" / "cdk.tf.json").read_text() == vision
     manifest = json.loads((out / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == ["recsys-aws", "vision-aws"]
+    assert sorted(manifest["stacks"]) == everything
 
 
-def test_synth_says_which_stacks_it_skipped(tmp_path):
+def test_synth_of_one_team_writes_its_stacks_on_every_cloud(tmp_path):
     result = run("synth", str(EXAMPLE), "--team", "nlp", cwd=tmp_path)
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
-    assert "skipped nlp-gcp: GCP stacks" in text and "skipped nlp-azure: Azure stacks" in text
+    assert "nlp-gcp → cdktf.out/stacks/nlp-gcp/cdk.tf.json" in text and "nlp-azure → cdktf.out" in text
+    assert sorted(p.name for p in (tmp_path / "cdktf.out" / "stacks").iterdir()) == ["nlp-azure", "nlp-gcp"]
 
 
 @pytest.mark.parametrize("args,message", [

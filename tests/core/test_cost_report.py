@@ -100,7 +100,7 @@ def test_report_cli_formats(tmp_path, synth_dir):
         assert run.returncode == 0, run.stderr
         assert out.stat().st_size > 1000
     data = json.loads((tmp_path / "report.json").read_text())
-    assert {t["team"] for t in data["teams"]} == {"vision", "recsys"}
+    assert {t["team"] for t in data["teams"]} == {"vision", "recsys", "nlp"}
     bad = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "report", "--dir", str(synth_dir),
                           "--format", "pdf"], capture_output=True, text=True, env=tool_env(), timeout=60)
     assert bad.returncode == 2 and "--format: 'pdf' is not a format" in bad.stderr
