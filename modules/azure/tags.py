@@ -8,15 +8,12 @@ resource of the stack at apply time; here it fails the synth with the tag named.
 
 from __future__ import annotations
 
-import re
-
 from terraml.errors import UserError
 from terraml.modules.core import Resource, TagAspect
-
-MAX_NAME = 512
-MAX_NAME_STORAGE = 128
-MAX_VALUE = 256
-FORBIDDEN = re.compile(r"[<>%&\\?/]")
+from terraml.providers.azure.names import TAG_FORBIDDEN as FORBIDDEN
+from terraml.providers.azure.names import TAG_MAX_NAME as MAX_NAME
+from terraml.providers.azure.names import TAG_MAX_NAME_STORAGE as MAX_NAME_STORAGE
+from terraml.providers.azure.names import TAG_MAX_VALUE as MAX_VALUE
 
 
 def check_tags(tags: dict[str, str], *, max_name: int = MAX_NAME, where: str = "defaults.tags") -> None:

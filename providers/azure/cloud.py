@@ -6,7 +6,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from terraml.cloud import Cloud, Feature, ProviderSource
-from terraml.providers.azure.names import NAME_RULES, AzureNames
+from terraml.providers.azure.names import NAME_RULES, TAG_FORBIDDEN, TAG_MAX_NAME_STORAGE, TAG_MAX_VALUE, AzureNames
 from terraml.providers.azure.regions import AZURE_LOCATIONS, MACHINE_SHAPE, REGION_SHAPE
 
 # The AKS overlay ranges (modules/azure/aks_cluster.py), repeated here so the spec check needs no cdktn.
@@ -45,6 +45,16 @@ class AzureCloud(Cloud):
         from terraml.providers.azure.spec import AzureState
 
         return AzureState
+
+    def tag_problem(self, key: str, value: str) -> str | None:
+        """Azure's tag rules (names.py), at their strictest: every team stack has a storage account."""
+        if not 1 <= len(key) <= TAG_MAX_NAME_STORAGE:
+            return f"Azure tag names are 1-{TAG_MAX_NAME_STORAGE} characters on storage accounts; shorten it."
+        if TAG_FORBIDDEN.search(key):
+            return "Azure tag names cannot contain < > % & \\ ? /; rename it."
+        if len(value) > TAG_MAX_VALUE:
+            return f"Azure tag values are at most {TAG_MAX_VALUE} characters; shorten it."
+        return None
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
         for name, overlay in OVERLAY_RANGES.items():

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from terraml.naming import fit
 from terraml.policy.capacity import KINDS
 
+# Tag rules (Azure Resource Manager, "Use tags to organize your Azure resources", limitations): names up to
+# 512 characters (128 on storage accounts), values up to 256, names without < > % & \ ? /, case-insensitive.
+TAG_MAX_NAME = 512
+TAG_MAX_NAME_STORAGE = 128
+TAG_MAX_VALUE = 256
+TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+
 # kind -> (max length, pattern). Sources: "Naming rules and restrictions for Azure resources"
 # (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules) unless noted.
 NAME_RULES: dict[str, tuple[int, str]] = {

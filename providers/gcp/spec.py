@@ -10,7 +10,8 @@ from terraml.spec.base import CloudBlock, Endpoint, GpuPool, Strict
 
 
 class GcpState(Strict):
-    bucket: str = Field(min_length=3, max_length=63)
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")]
+    """A GCS bucket name: 3-63 lowercase letters, digits, '-', '_' and '.' (Cloud Storage bucket naming)."""
     prefix: str = "terraml"
 
 

@@ -36,6 +36,8 @@ _PATTERN_HINTS = {
     r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$": "use up to 63 letters, digits or '-', starting with a letter or digit",
     r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$": "use a bucket name: 3-63 lowercase letters, digits, '.' or '-', "
                                           "starting and ending with a letter or digit",
+    r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$": "use a bucket name: 3-63 lowercase letters, digits, '.', '_' or "
+                                           "'-', starting and ending with a letter or digit",
 }
 
 
