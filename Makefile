@@ -11,20 +11,36 @@ export CHECKPOINT_DISABLE := 1
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint bench clean chromium
+.PHONY: setup setup-demo demo test lint bench clean chromium lock
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed chromium
+# What the demo runs: terraml, the local backend (MLflow) and Node for jsii. Tests add the rest.
+setup-demo: $(VENV)/.demo node_modules/.demo
+setup: $(VENV)/.test $(CHECKOV_VENV)/.installed node_modules/.installed chromium
 
 # The HTML cost report is checked in a real headless Chromium (Debian's package).
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-$(VENV)/.installed: pyproject.toml setup.py
+# Python dependencies come from lock files (exact versions and hashes); `make lock` regenerates them.
+$(VENV)/.demo: requirements/demo.txt pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[local,aws,bindings,test]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/demo.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
+
+# Test-only: the AWS SDK, moto, pytest, ruff and the typed provider bindings (about 1.2 GB).
+$(VENV)/.test: $(VENV)/.demo requirements/test.txt
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/test.txt
+	touch $@
+
+lock:
+	$(VENV)/bin/pip install -q uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra local --extra aws --extra bindings --extra test \
+	  --python-version 3.11 --generate-hashes --no-header -o requirements/test.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra local --python-version 3.11 --generate-hashes \
+	  --no-header -c requirements/test.txt -o requirements/demo.txt
 
 # checkov pins an old botocore, so it lives in its own virtual environment.
 $(CHECKOV_VENV)/.installed:
@@ -33,14 +49,19 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install -q 'checkov==3.3.30'
 	touch $@
 
+# node@22 runs jsii for every synth; the cdktn CLI (a dev dependency) is for deploying and for the tests.
+node_modules/.demo: package.json package-lock.json
+	npm ci --no-audit --no-fund --omit=dev
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
-	touch $@
+	touch $@ node_modules/.demo
 
 # The main job with no cloud account: synthesize the platform, train the example locally through two
 # simulated spot reclaims, register it in MLflow, serve it, ask it for a prediction, show the cost line.
 demo: export TERRAML_HOME := $(CURDIR)/.terraml-demo
-demo: setup
+demo: setup-demo
 	terraml validate examples/platform.yaml
 	terraml synth examples/platform.yaml
 	rm -rf "$$TERRAML_HOME"
@@ -51,9 +72,9 @@ demo: setup
 	terraml jobs status image-classifier --cloud local
 	terraml cost report --spec examples/platform.yaml
 	terraml cost report --spec examples/platform.yaml --format html --output cdktf.out/cost-report.html
-	@echo "With an AWS account and terraform: npx cdktn deploy vision-aws, then terraml train examples/job.yaml --cloud aws"
+	@echo "To deploy (needs the cdktn CLI: npm ci), with an AWS account and terraform: npx cdktn deploy vision-aws"
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 
 test: setup lint
