@@ -23,16 +23,17 @@ chromium:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 # Python dependencies come from lock files (exact versions and hashes); `make lock` regenerates them.
+# --no-compile: Python compiles what it imports on first use; compiling all of it up front costs ~220 MB.
 $(VENV)/.demo: requirements/demo.txt pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q --require-hashes -r requirements/demo.txt
+	$(VENV)/bin/pip install -q --no-compile --require-hashes -r requirements/demo.txt
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
 # Test-only: the AWS SDK, moto, pytest, ruff and the typed provider bindings (about 1.2 GB).
 $(VENV)/.test: $(VENV)/.demo requirements/test.txt
-	$(VENV)/bin/pip install -q --require-hashes -r requirements/test.txt
+	$(VENV)/bin/pip install -q --no-compile --require-hashes -r requirements/test.txt
 	touch $@
 
 lock:

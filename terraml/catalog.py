@@ -7,9 +7,11 @@ Loading is lazy and cached; lookups are dictionary hits, never scans of the whol
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +25,7 @@ VM_COLUMNS = (
 )
 MANAGED_COLUMNS = ("cloud", "service", "region", "instance_type", "usage", "usd_per_hour", "source", "as_of")
 FIXED_COLUMNS = ("key", "cloud", "item", "unit", "usd", "region", "source", "as_of")
+EKS_VERSION_COLUMNS = ("version", "standard_support_end", "extended_support_end", "source", "as_of")
 # Catalog rows that price a component, not something a user can ask for by name.
 _NOT_ORDERABLE = {"gpu-only"}
 
@@ -93,13 +96,34 @@ class FixedFee:
     as_of: str
 
 
+@dataclass(frozen=True)
+class EksVersion:
+    """An EKS Kubernetes version's support dates (eks_versions.csv). The standard control plane fee applies
+    before ``standard_support_end``; the extended-support fee from 00:00 UTC on that day until
+    ``extended_support_end``, after which AWS upgrades the control plane itself."""
+
+    version: str
+    standard_support_end: date
+    extended_support_end: date
+    source: str
+    as_of: str
+
+    def tier(self, today: date) -> str:
+        """'standard', 'extended' or 'ended' (past extended support) on ``today``."""
+        if today < self.standard_support_end:
+            return "standard"
+        return "extended" if today < self.extended_support_end else "ended"
+
+
 class Catalog:
     """Indexed price rows. Build it with :func:`load_catalog`."""
 
-    def __init__(self, vms: list[VmRow], managed: list[ManagedRow], fees: list[FixedFee] | None = None):
+    def __init__(self, vms: list[VmRow], managed: list[ManagedRow], fees: list[FixedFee] | None = None,
+                 eks_versions: list[EksVersion] | None = None):
         self.vms = vms
         self.managed = managed
         self.fees = {f.key: f for f in fees or []}
+        self.eks_versions = {v.version: v for v in eks_versions or []}
         self._vm = {(r.cloud, r.region, r.instance_type): r for r in vms}
         self._by_accel: dict[tuple[str, str, str], list[VmRow]] = defaultdict(list)
         self._types: dict[str, set[str]] = defaultdict(set)
@@ -166,6 +190,14 @@ class Catalog:
     def fee(self, key: str) -> FixedFee | None:
         return self.fees.get(key)
 
+    def eks_version(self, version: str) -> EksVersion | None:
+        return self.eks_versions.get(version)
+
+    def eks_newest_standard(self, today: date) -> EksVersion | None:
+        """The newest version in eks_versions.csv that is in EKS standard support on ``today``."""
+        rows = [v for v in self.eks_versions.values() if v.tier(today) == "standard"]
+        return max(rows, key=lambda v: tuple(int(x) for x in v.version.split(".")), default=None)
+
 
 def _load_vms(path: Path) -> list[VmRow]:
     from terraml.cloud import environment_names
@@ -219,7 +251,41 @@ def _load_fees(path: Path) -> list[FixedFee]:
     return fees
 
 
+_VERSION = re.compile(r"1\.\d{2}")
+
+
+def _date(path: Path, line: int, column: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CatalogError(f"{path.name}:{line}: column '{column}' must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _load_eks_versions(path: Path) -> list[EksVersion]:
+    """One row per Kubernetes version: its EKS standard- and extended-support end dates."""
+    rows: dict[str, int] = {}
+    out = []
+    for line, r in _rows(path, EKS_VERSION_COLUMNS):
+        version = r["version"].strip()
+        if not _VERSION.fullmatch(version):
+            raise CatalogError(f"{path.name}:{line}: column 'version' must look like 1.33, got {r['version']!r}")
+        if version in rows:
+            raise CatalogError(f"{path.name}:{line}: column 'version' repeats {version} (also on line "
+                               f"{rows[version]}); keep one row per version")
+        rows[version] = line
+        standard = _date(path, line, "standard_support_end", r["standard_support_end"])
+        extended = _date(path, line, "extended_support_end", r["extended_support_end"])
+        if extended < standard:
+            raise CatalogError(f"{path.name}:{line}: column 'extended_support_end' ({extended}) is before "
+                               f"standard_support_end ({standard}); extended support follows standard support")
+        if not r["source"].strip():
+            raise CatalogError(f"{path.name}:{line}: column 'source' is empty; every row names where its dates "
+                               "come from")
+        out.append(EksVersion(version, standard, extended, r["source"], r["as_of"]))
+    return out
+
+
 @cache
 def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     return Catalog(_load_vms(data_dir / "vm_prices.csv"), _load_managed(data_dir / "managed_ml_prices.csv"),
-                   _load_fees(data_dir / "fixed_fees.csv"))
+                   _load_fees(data_dir / "fixed_fees.csv"), _load_eks_versions(data_dir / "eks_versions.csv"))

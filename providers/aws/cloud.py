@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from decimal import Decimal
 
 from terraml.cloud import Cloud, Feature, ProviderSource
@@ -74,6 +75,36 @@ class AwsCloud(Cloud):
             else:
                 findings.warn(where, f"'{ep.instance_type}' has no SageMaker hosting price for {region} in the "
                                      "catalog; cost reports will list it as unpriced.")
+
+    def check_kubernetes_version(self, version: str, findings, today: date | None = None) -> None:
+        """defaults.kubernetes_version (the aws_eks_cluster `version`): warn when EKS bills it at the
+        extended-support fee on ``today`` (eks_versions.csv), or when the version table does not know it."""
+        today = today or date.today()
+        catalog = findings.catalog
+        row = catalog.eks_version(version)
+        path = "defaults.kubernetes_version"
+        standard, extended = catalog.fee("aws.eks.control_plane"), catalog.fee("aws.eks.control_plane_extended")
+        newer = catalog.eks_newest_standard(today)
+        fix = (f"Pin a version in standard support, e.g. '{newer.version}' (standard support until "
+               f"{newer.standard_support_end}), after upgrading the clusters to it." if newer else
+               "Pin a version in standard support.")
+        if row is None:
+            known = ", ".join(sorted(catalog.eks_versions))
+            findings.warn(path, f"'{version}' is not in terraml's EKS version table (eks_versions.csv: {known}); "
+                                "cost reports price its control plane at the standard-support fee.")
+            return
+        tier = row.tier(today)
+        if tier == "standard":
+            return
+        price = (f"${extended.usd:g} per cluster-hour instead of ${standard.usd:g}" if extended and standard
+                 else "the extended-support fee")
+        if tier == "extended":
+            what = (f"left EKS standard support on {row.standard_support_end}; in extended support until "
+                    f"{row.extended_support_end}, each EKS control plane costs {price}")
+        else:
+            what = (f"reached the end of EKS extended support on {row.extended_support_end}; AWS upgrades such "
+                    "clusters itself")
+        findings.warn(path, f"'{version}' {what}. {fix}")
 
     def tag_problem(self, key: str, value: str) -> str | None:
         """AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @;

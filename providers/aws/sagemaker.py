@@ -195,7 +195,13 @@ class SageMakerBackend(Backend):
                              instance_type=instance_type)
 
     def estimate(self, job: LoadedJob, region: str, instance_type: str, row, decision):
-        """Expected and worst-case cost of the job under its spot policy (None when nothing prices it)."""
+        """Expected and worst-case cost of the job under its spot policy (None when nothing prices it).
+
+        Like with like: SageMaker's managed-spot rate against SageMaker's on-demand training rate. The
+        catalog has no managed-spot (TrSpt) rate, only AWS's "up to 90%" saving, so spot hours are priced
+        at the on-demand training rate and the estimate says it is an upper bound; EC2's spot/on-demand
+        ratio is never applied to SageMaker's price.
+        """
         from terraml.cost.job_estimate import job_estimate
 
         on_demand = self.training_price(region, instance_type)
@@ -206,11 +212,19 @@ class SageMakerBackend(Backend):
                                                            "premium, so this is low)")
         if on_demand is None:
             return None
-        spot = None
-        if row is not None and row.spot_usd_per_hour is not None and row.on_demand_usd_per_hour:
-            ratio = row.spot_usd_per_hour / row.on_demand_usd_per_hour
-            spot = on_demand * ratio
-            note += f"; spot assumed at the EC2 spot/on-demand ratio of {row.instance_type} ({ratio:.0%})"
+        spot_row = self.catalog.managed_row("aws", region, instance_type, "training job instance-hour (managed spot)")
+        spot = spot_row.usd_per_hour if spot_row else None
+        if spot_row is not None:
+            note += f"; SageMaker managed-spot price ${spot:g}/h (managed_ml_prices.csv)"
+        elif job.spot.mode != "on-demand":
+            saving = self.catalog.fee("aws.sagemaker.spot_training.max_saving_percent")
+            floor = (f" (AWS: managed spot saves up to {saving.usd:g}%, i.e. as low as "
+                     f"${on_demand * (1 - saving.usd / 100):g}/h)" if saving else "")
+            note += (f"; no SageMaker managed-spot price in the catalog: spot hours priced at the SageMaker "
+                     f"on-demand rate ${on_demand:g}/h, an upper bound{floor}")
+            if row is not None and row.spot_usd_per_hour is not None:
+                note += (f"; the capacity line's spot and on-demand prices are EC2's ({row.instance_type}), "
+                         "used only to decide spot vs on-demand")
         return job_estimate(mode=job.spot.mode, first_capacity=decision.capacity, hours=job.job.max_runtime_hours,
                             instances=job.job.resources.instance_count, on_demand_usd_per_hour=on_demand,
                             spot_usd_per_hour=spot, price_note=note)

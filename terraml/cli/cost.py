@@ -20,8 +20,8 @@ app.add_typer(prices_app, name="prices")
 
 FORMATS = ("table", "json", "csv", "html", "markdown")
 DirOpt = Annotated[str, typer.Option("--dir", help="Synthesized stacks (cdktf.out).")]
-UsageOpt = Annotated[str | None, typer.Option("--usage", help="Usage assumptions (YAML); see `terraml cost "
-                                                              "usage`.")]
+UsageOpt = Annotated[str | None, typer.Option("--usage", help="Usage assumptions (YAML); `terraml cost usage` "
+                                                              "prints every field with its default.")]
 
 
 def this_month() -> str:
@@ -105,33 +105,66 @@ def report(folder: DirOpt = "cdktf.out",
     else:
         out.out(text, highlight=False, end="")
 
+@cost_app.command("usage")
+def usage_template():
+    """Print a usage file with every assumption at its default and what it means (edit it, pass --usage)."""
+    from terraml.cost.model import Usage
+
+    out.out(Usage.template(), highlight=False, end="")
+
+
+DIFF_FORMATS = ("table", "markdown", "json", "html")
+
+
 @cost_app.command("diff")
 def cost_diff(old: Annotated[str, typer.Argument(help="cdktf.out before the change.")],
               new: Annotated[str, typer.Argument(help="cdktf.out after the change.")],
-              format: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+              format: Annotated[str, typer.Option("--format", help="table, markdown, json or html (the report "
+                                                                   "of NEW with the diff view)")] = "table",
+              output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
               usage: UsageOpt = None):
     """What a change adds or removes per month, per resource and per team (markdown for PR comments)."""
     import json
 
     from terraml.cost import diff as d
 
-    changes = d.diff(*estimate_dirs(old, new, usage=usage))
-    if format == "markdown":
-        out.out(d.to_markdown(changes), highlight=False, end="")
+    if format not in DIFF_FORMATS:
+        raise UserError(f"--format: '{format}' is not a format; allowed: {', '.join(DIFF_FORMATS)}.")
+    before, after = estimate_dirs(old, new, usage=usage)
+    result = d.diff(before, after)
+    if format == "table" and output is None:
+        show_diff_table(result)
+        return
+    if format == "html":
+        from terraml.cost import report as rep
+
+        text = rep.to_html(rep.build(after, month=this_month()), diff=d.to_dict(result))
     elif format == "json":
-        out.out(json.dumps(d.to_dicts(changes), indent=2), highlight=False)
-    elif format == "table":
-        teams = Table("team", "min/month", "max/month", title="cost change per team")
-        for name, (low, high) in sorted(d.per_team(changes).items()):
-            teams.add_row(name, d.signed(low), d.signed(high))
-        out.print(teams)
-        rows = Table("change", "team", "resource", "component", "min/month", "max/month")
-        for c in changes:
-            rows.add_row(c.change, c.team, f"{c.stack}:{c.address}", c.component, d.signed(c.delta_min),
-                         d.signed(c.delta_max))
-        out.print(rows if changes else "no change to the monthly estimate")
+        text = json.dumps(d.to_dict(result), indent=2) + "\n"
     else:
-        raise UserError(f"--format: '{format}' is not a format; allowed: table, markdown, json.")
+        text = d.to_markdown(result)
+    if output:
+        from terraml.fsutil import write_text_atomic
+
+        write_text_atomic(Path(output), text)
+        out.print(f"wrote {output}")
+    else:
+        out.out(text, highlight=False, end="")
+
+
+def show_diff_table(result) -> None:
+    from terraml.cost import diff as d
+    from terraml.cost.model import CURRENCY
+
+    teams = Table(*d.SUMMARY_HEADER, title=f"cost change per team ({CURRENCY} per month; % of before)")
+    for name, totals in d.summary_rows(result):
+        teams.add_row(name, *d.summary_cells(totals))
+    out.print(teams)
+    rows = Table("change", "team", "resource", "component", "min/month", "max/month", "note")
+    for c in result.changes:
+        rows.add_row(c.change, c.team, f"{c.stack}:{c.address}", c.component, *d.change_cells(c))
+    out.print(rows if result.changes else "no change to the monthly estimate")
+
 
 @cost_app.command("actual")
 def actual(team: Annotated[str, typer.Option(help="The team.")],

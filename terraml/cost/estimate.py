@@ -7,6 +7,7 @@ own resource types (``Cloud.pricers``) and says where a resource runs (``Cloud.r
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 
 from terraml import cloud as clouds
@@ -47,13 +48,16 @@ def check_regions(stack: StackDoc, catalog: Catalog) -> None:
                             f"{did_you_mean(region, known)}")
 
 
-def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = None) -> Estimate:
+def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = None,
+             today: date | None = None) -> Estimate:
+    """``today`` (default: the current date) decides date-dependent prices, e.g. an EKS version's support tier."""
     usage = usage or Usage()
+    today = today or date.today()
     result = Estimate(stacks=[s.name for s in stacks])
     for stack in stacks:
         check_regions(stack, catalog)
         for rtype, name, block in stack.resources():
-            result.lines.extend(price_resource(stack, rtype, name, block, catalog, usage))
+            result.lines.extend(price_resource(stack, rtype, name, block, catalog, usage, today))
     return result
 
 
@@ -71,11 +75,12 @@ def check_overrides(usage: Usage, *estimates: Estimate) -> None:
 
 
 def price_resource(stack: StackDoc, rtype: str, name: str, block: dict, catalog: Catalog,
-                   usage: Usage) -> list[Line]:
+                   usage: Usage, today: date | None = None) -> list[Line]:
     cloud = clouds.of_resource_type(rtype)
     resource = ResourceToPrice(stack=stack, rtype=rtype, name=name, block=block, team=team_of(stack, block),
-                        cloud=cloud.NAME if cloud else "other",
-                        region=cloud.resource_region(stack, block) if cloud else "", catalog=catalog, usage=usage)
+                               cloud=cloud.NAME if cloud else "other",
+                               region=cloud.resource_region(stack, block) if cloud else "", catalog=catalog,
+                               usage=usage, today=today or date.today())
     pricer = pricers().get(rtype)
     if pricer is not None:
         return pricer(resource)

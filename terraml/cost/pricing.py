@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from terraml.catalog import Catalog, FixedFee, VmRow
@@ -22,6 +23,8 @@ class ResourceToPrice:
     region: str
     catalog: Catalog
     usage: Usage
+    today: date = field(default_factory=date.today)
+    """The day prices that depend on dates are read for (EKS support tiers); injected by tests."""
 
     @property
     def address(self) -> str:
@@ -55,20 +58,25 @@ class ResourceToPrice:
                          unit_price=price, capacity=capacity, price_ref=price_ref, source=source, as_of=as_of,
                          assumption=assumption)
 
-    def fee_line(self, component: str, fee: FixedFee, quantity: float, unit: str, assumption: str = "") -> Line:
+    def fee_line(self, component: str, fee: FixedFee, quantity: float, unit: str, assumption: str = "",
+                 quantity_max: float | None = None) -> Line:
+        """quantity x a fixed_fees.csv row; ``quantity_max`` when the quantity scales (e.g. disks per node)."""
+        high = quantity if quantity_max is None else quantity_max
         note = assumption
         if not fee_covers(fee, self.region):
             note = "; ".join(x for x in (note, f"the price row is for {fee.region}, applied to {self.region}") if x)
         return self.line(component, PRICED, monthly_min=self.money(quantity, fee.usd),
-                         monthly_max=self.money(quantity, fee.usd), quantity_min=quantity, quantity_max=quantity,
+                         monthly_max=self.money(high, fee.usd), quantity_min=quantity, quantity_max=high,
                          unit=unit, unit_price=fee.usd, price_ref=f"fixed_fees.csv {fee.key}", source=fee.source,
                          as_of=fee.as_of, assumption=note)
 
-    def fee(self, key: str, component: str, quantity: float, unit: str, assumption: str = "") -> list[Line]:
+    def fee(self, key: str, component: str, quantity: float, unit: str, assumption: str = "",
+            quantity_max: float | None = None, what: str = "") -> list[Line]:
+        """A fixed_fees.csv row times a quantity; a missing row makes the line unpriced, never $0."""
         fee = self.catalog.fee(key)
         if fee is None:
-            return self.unpriced(f"no '{key}' row in fixed_fees.csv", component)
-        return [self.fee_line(component, fee, quantity, unit, assumption)]
+            return self.unpriced(f"no '{key}' row in fixed_fees.csv" + (f" ({what})" if what else ""), component)
+        return [self.fee_line(component, fee, quantity, unit, assumption, quantity_max)]
 
     def storage(self, key: str, component: str, usage_field: str, described: str, extra: str = "") -> list[Line]:
         """GB from the usage assumptions (or this resource's override) x a per-GB-month fee."""

@@ -1,5 +1,9 @@
 """Per team, per cloud, per resource: monthly min/max, jobs this month, budget used. One data model,
-rendered as a table, JSON, CSV, Markdown or a self-contained HTML page with charts."""
+rendered as a table, JSON, CSV, Markdown or a self-contained HTML page with charts.
+
+Every figure is in USD (the report's ``currency``). Totals and budget percentages are of the priced lines
+only; what they leave out is the "not priced" total of every format: the count of unpriced lines and their
+reasons, grouped."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import json
 from decimal import Decimal
 
 from terraml.cost.ledger import LedgerEntry
-from terraml.cost.model import UNPRICED, Estimate
+from terraml.cost.model import CURRENCY, UNPRICED, Estimate, not_priced
 
 
 def cents(value: Decimal | float) -> float:
@@ -37,7 +41,7 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
                            "lines": [x.to_dict() for x in lines if x.cloud == cloud]})
         entry = {
             "team": name, "monthly_min": cents(low), "monthly_max": cents(high), "clouds": clouds,
-            "unpriced": sum(1 for x in lines if x.status == UNPRICED),
+            "unpriced": sum(1 for x in lines if x.status == UNPRICED), "not_priced": not_priced(lines),
             "jobs_this_month": [{"backend": j.backend, "name": j.name, "state": j.state, "cost_usd": j.cost_usd,
                                  "savings_percent": j.savings_percent, "capacity": j.capacity} for j in team_jobs],
             "jobs_usd": cents(jobs_usd), "budget_monthly_usd": budget,
@@ -53,8 +57,10 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
                          "monthly_max": cents(sum((x.monthly_max for x in rows), Decimal(0)))}
     low = sum((Decimal(str(t["monthly_min"])) for t in out_teams), Decimal(0))
     high = sum((Decimal(str(t["monthly_max"])) for t in out_teams), Decimal(0))
-    return {"month": month, "stacks": estimate.stacks, "teams": out_teams,
-            "totals": {"monthly_min": cents(low), "monthly_max": cents(high)}, "compute_by_capacity": capacity}
+    every = [x for x in estimate.lines if team is None or x.team == team]
+    return {"month": month, "currency": CURRENCY, "stacks": estimate.stacks, "teams": out_teams,
+            "totals": {"monthly_min": cents(low), "monthly_max": cents(high)}, "not_priced": not_priced(every),
+            "compute_by_capacity": capacity}
 
 
 def money(value: float | None) -> str:
@@ -69,8 +75,24 @@ def amount(line: dict, field: str) -> str:
 def budget_text(t: dict) -> str:
     if not t.get("budget_monthly_usd"):
         return "no budget"
+    count = t["not_priced"]["count"]
+    left_out = f" (excludes {count} unpriced)" if count else ""
     return (f"{t['budget_used_min_percent']:g}%-{t['budget_used_max_percent']:g}% of "
-            f"{money(t['budget_monthly_usd'])}")
+            f"{money(t['budget_monthly_usd'])}{left_out}")
+
+
+def not_priced_text(summary: dict) -> str:
+    """'3 unpriced: 2 x reason; 1 x reason' (the reasons grouped, most frequent first)."""
+    if not summary["count"]:
+        return "none"
+    groups = "; ".join(f"{g['count']} x {g['reason']}" for g in summary["reasons"])
+    return f"{summary['count']} unpriced: {groups}"
+
+
+def by_cost(lines: list[dict]) -> list[dict]:
+    """Largest monthly max first (then min, then address); unpriced lines last, as they have no figure."""
+    return sorted(lines, key=lambda x: (x["status"] == "unpriced", -x["monthly_max"], -x["monthly_min"],
+                                        x["stack"], x["address"], x["component"]))
 
 
 def to_json(report: dict) -> str:
@@ -79,29 +101,38 @@ def to_json(report: dict) -> str:
 
 def to_csv(report: dict) -> str:
     buf = io.StringIO()
-    fields = ["team", "cloud", "stack", "address", "component", "status", "capacity", "monthly_min", "monthly_max",
-              "unit_price", "price_ref", "explain"]
+    fields = ["team", "cloud", "stack", "address", "component", "status", "capacity", "currency", "monthly_min",
+              "monthly_max", "unit_price", "price_ref", "explain"]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
+    currency = report["currency"]
     for t in report["teams"]:
         for c in t["clouds"]:
             for line in c["lines"]:
-                writer.writerow({**line, "monthly_min": f"{line['monthly_min']:.2f}",
+                writer.writerow({**line, "currency": currency, "monthly_min": f"{line['monthly_min']:.2f}",
                                  "monthly_max": f"{line['monthly_max']:.2f}"})
+    # The totals leave the unpriced lines out: say how many and why, per team and overall (status 'not priced').
+    for name, summary in [*((t["team"], t["not_priced"]) for t in report["teams"]), ("all", report["not_priced"])]:
+        writer.writerow({"team": name, "component": f"not priced: {summary['count']}", "status": "not priced",
+                         "currency": currency, "explain": not_priced_text(summary)})
     return buf.getvalue()
 
 
 def to_markdown(report: dict, *, free: bool = False) -> str:
-    out = [f"## terraml cost estimate ({report['month']})", "",
-           "| team | monthly min | monthly max | jobs this month | budget used |", "|---|---:|---:|---:|---|"]
+    cur = report["currency"]
+    out = [f"## terraml cost estimate ({report['month']}, {cur} per month)", "",
+           f"| team | monthly min ({cur}) | monthly max ({cur}) | jobs this month | budget used | not priced |",
+           "|---|---:|---:|---:|---|---:|"]
     for t in report["teams"]:
         out.append(f"| {t['team']} | {money(t['monthly_min'])} | {money(t['monthly_max'])} | {money(t['jobs_usd'])} "
-                   f"| {budget_text(t)} |")
+                   f"| {budget_text(t)} | {t['not_priced']['count']} |")
     out.append(f"| **all** | **{money(report['totals']['monthly_min'])}** | "
-               f"**{money(report['totals']['monthly_max'])}** | | |")
+               f"**{money(report['totals']['monthly_max'])}** | | | {report['not_priced']['count']} |")
+    out += ["", "Totals and budget percentages are of the priced lines only. "
+                f"**Not priced:** {not_priced_text(report['not_priced']).replace('|', '/')}"]
     for t in report["teams"]:
-        out += ["", f"### {t['team']}", "", "| cloud | resource | component | min/month | max/month | how |",
-                "|---|---|---|---:|---:|---|"]
+        out += ["", f"### {t['team']}", "", f"| cloud | resource | component | min/month ({cur}) | max/month ({cur}) "
+                "| how |", "|---|---|---|---:|---:|---|"]
         for c in t["clouds"]:
             for line in c["lines"]:
                 if line["status"] == "free" and not free:
@@ -109,22 +140,27 @@ def to_markdown(report: dict, *, free: bool = False) -> str:
                 out.append(f"| {c['cloud']} | `{line['address']}` | {line['component']} | "
                            f"{amount(line, 'monthly_min')} | {amount(line, 'monthly_max')} | "
                            f"{line['explain'].replace('|', '/')} |")
+        out += ["", f"Not priced ({t['team']}): {not_priced_text(t['not_priced']).replace('|', '/')}"]
     return "\n".join(out) + "\n"
 
 
 def to_table(report: dict, console) -> None:
     from rich.table import Table
 
-    summary = Table("team", "monthly min", "monthly max", "jobs this month", "budget used", "unpriced",
-                    title=f"terraml cost estimate, {report['month']}")
+    cur = report["currency"]
+    summary = Table("team", f"monthly min ({cur})", f"monthly max ({cur})", "jobs this month", "budget used",
+                    "not priced", title=f"terraml cost estimate, {report['month']} ({cur} per month)")
     for t in report["teams"]:
         summary.add_row(t["team"], money(t["monthly_min"]), money(t["monthly_max"]), money(t["jobs_usd"]),
-                        budget_text(t), str(t["unpriced"]))
+                        budget_text(t), str(t["not_priced"]["count"]))
     summary.add_row("[bold]all[/bold]", money(report["totals"]["monthly_min"]),
-                    money(report["totals"]["monthly_max"]), "", "", "")
+                    money(report["totals"]["monthly_max"]), "", "", str(report["not_priced"]["count"]))
     console.print(summary)
+    console.print(f"Totals and budget percentages are of the priced lines only. Not priced: "
+                  f"{not_priced_text(report['not_priced'])}", highlight=False, markup=False)
     for t in report["teams"]:
-        detail = Table("cloud", "resource", "component", "min/month", "max/month", "how", title=t["team"])
+        detail = Table("cloud", "resource", "component", f"min/month ({cur})", f"max/month ({cur})", "how",
+                       title=t["team"])
         for c in t["clouds"]:
             for line in c["lines"]:
                 if line["status"] == "free":
@@ -138,20 +174,31 @@ HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>terraml cost estimate {month}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1b1f24; }}
-table {{ border-collapse: collapse; margin: 1rem 0; }} td, th {{ border: 1px solid #ccd; padding: .3rem .6rem; }}
-td.num {{ text-align: right; font-variant-numeric: tabular-nums; }} .muted {{ color: #667; font-size: .85rem; }}
+table {{ border-collapse: collapse; margin: 1rem 0; max-width: 100%; }}
+td, th {{ border: 1px solid #ccd; padding: .3rem .6rem; vertical-align: top; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+td.address {{ max-width: 28rem; }} td.address code {{ overflow-wrap: anywhere; word-break: break-all; }}
+tr.total td, tr.subtotal td {{ font-weight: bold; background: #f3f5f8; }} .muted {{ color: #667; font-size: .85rem; }}
 .charts {{ display: flex; gap: 3rem; flex-wrap: wrap; }} svg text {{ font-size: 12px; }}
 </style></head><body>
 <h1>terraml cost estimate <span class="muted">{month}</span></h1>
-<p class="muted">Stacks: {stacks}. Every line names its price row; unpriced resources are listed with the reason.</p>
+<p id="currency" data-currency="{currency}">All figures are monthly, in {currency}. Totals and budget percentages are
+of the priced lines only; unpriced resources are counted under "not priced", with the reasons.</p>
+<p class="muted">Stacks: {stacks}. Every line names its price row.</p>
 <div class="charts">
-  <figure><figcaption>Monthly cost per team (min and max)</figcaption><svg id="chart-teams" width="520"></svg></figure>
-  <figure><figcaption>Compute: spot vs on-demand (max per month)</figcaption><svg id="chart-capacity" width="420"
-   height="140"></svg></figure>
+  <figure><figcaption>Monthly cost per team (min and max, {currency})</figcaption><svg id="chart-teams" width="520">
+  </svg></figure>
+  <figure><figcaption>Compute: spot vs on-demand (max per month, {currency})</figcaption><svg id="chart-capacity"
+   width="420" height="140"></svg></figure>
 </div>
 <h2>Teams</h2>
-<table id="teams"><thead><tr><th>team</th><th>monthly min</th><th>monthly max</th><th>jobs this month</th>
-<th>budget used</th><th>unpriced</th></tr></thead><tbody>{team_rows}</tbody></table>
+<table id="teams"><thead><tr><th>team</th><th>monthly min ({currency})</th><th>monthly max ({currency})</th>
+<th>jobs this month</th><th>budget used</th><th>not priced</th></tr></thead><tbody>{team_rows}</tbody></table>
+<p id="grand-total">Grand total: <span data-field="grand_min">{grand_min}</span> to
+<span data-field="grand_max">{grand_max}</span> {currency} per month, plus
+<span data-field="grand_not_priced">{grand_count}</span> unpriced resource(s).</p>
+<section id="not-priced"><h2>Not priced</h2>{not_priced}</section>
+{diff}
 {details}
 <script type="application/json" id="report-data">{data}</script>
 <script>
@@ -181,29 +228,107 @@ bars(document.getElementById("chart-teams"), report.teams.flatMap(t => [
 bars(document.getElementById("chart-capacity"), [
   {{label: "spot", value: report.compute_by_capacity["spot"].monthly_max, color: "#3a9d5d"}},
   {{label: "on-demand", value: report.compute_by_capacity["on-demand"].monthly_max, color: "#c8553d"}}], 420);
+// Addresses wrap inside their cells; count any that would still be cut (wider than the cell).
+document.body.setAttribute("data-addresses-cut", [...document.querySelectorAll("td.address")]
+  .filter(td => td.scrollWidth > td.clientWidth + 1).length);
 document.body.setAttribute("data-rendered", "true");
 </script></body></html>
 """
 
 
-def to_html(report: dict) -> str:
+def _not_priced_html(summary: dict, scope: str) -> str:
     esc = html.escape
+    if not summary["count"]:
+        return f'<p data-not-priced="{esc(scope)}" data-count="0">Nothing unpriced.</p>'
+    items = "".join(f'<li data-count="{g["count"]}">{g["count"]} x {esc(g["reason"])}</li>'
+                    for g in summary["reasons"])
+    return (f'<p data-not-priced="{esc(scope)}" data-count="{summary["count"]}">{summary["count"]} unpriced '
+            f'resource line(s), left out of the totals:</p><ul>{items}</ul>')
+
+
+def _diff_html(diff: dict) -> str:
+    """The diff view: before/after/change per team and overall, then every change (terraml.cost.diff.to_dict)."""
+    from terraml.cost.diff import pct
+
+    esc = html.escape
+
+    def row(name: str, t: dict) -> str:
+        unpriced = (f"{t['now_unpriced']} now unpriced (were {money(t['now_unpriced_was_min'])}-"
+                    f"{money(t['now_unpriced_was_max'])}, not counted); " if t["now_unpriced"] else "")
+        unpriced += f"{t['added_unpriced']} new unpriced" if t["added_unpriced"] else ""
+        cls = ' class="total"' if name == "all" else ""
+        return (f'<tr data-team="diff:{esc(name)}"{cls}><td>{esc(name)}</td>'
+                + "".join(f'<td class="num" data-field="{f}">{money(t[f])}</td>'
+                          for f in ("before_min", "before_max", "after_min", "after_max"))
+                + f'<td class="num" data-field="delta_max">{signed_money(t["delta_max"])}</td>'
+                + f'<td class="num" data-field="percent_max">{pct(t["percent_max"])}</td>'
+                + f'<td>{esc(unpriced.strip("; ") or "-")}</td></tr>')
+
+    rows = "".join(row(t["team"], t) for t in diff["teams"]) + row("all", diff["totals"])
+    changes = []
+    for c in diff["changes"]:
+        if c["counted"]:
+            low, high = signed_money(c["delta_min"]), signed_money(c["delta_max"])
+            note = f"was unpriced: {c['reason']}" if c["change"] == "now priced" else ""
+        else:
+            low = high = "now unpriced" if c["change"] == "now unpriced" else "unpriced"
+            note = c["reason"] + (f"; was {money(c['old_min'])}-{money(c['old_max'])}, not counted as a saving"
+                                  if c["change"] == "now unpriced" else "")
+        changes.append(f'<tr data-change="{esc(c["change"])}"><td>{esc(c["change"])}</td><td>{esc(c["team"])}</td>'
+                       f'<td class="address"><code>{esc(c["stack"])}:{esc(c["address"])}</code></td>'
+                       f'<td>{esc(c["component"])}</td><td class="num">{low}</td><td class="num">{high}</td>'
+                       f'<td class="muted">{esc(note)}</td></tr>')
+    cur = esc(diff["currency"])
+    return (f'<section id="diff"><h2>Changes ({cur} per month)</h2><table id="diff-teams"><thead><tr><th>team</th>'
+            f'<th>before min</th><th>before max</th><th>after min</th><th>after max</th><th>change max</th>'
+            f'<th>change max %</th><th>not priced</th></tr></thead><tbody>{rows}</tbody></table>'
+            f'<table id="diff-changes"><thead><tr><th>change</th><th>team</th><th>resource</th><th>component</th>'
+            f'<th>min/month</th><th>max/month</th><th>note</th></tr></thead><tbody>{"".join(changes)}</tbody>'
+            f'</table></section>')
+
+
+def signed_money(value: float) -> str:
+    return f"+${value:,.2f}" if round(value, 2) >= 0 else f"-${-value:,.2f}"
+
+
+def to_html(report: dict, diff: dict | None = None) -> str:
+    """The report as one self-contained page; with ``diff`` (terraml.cost.diff.to_dict) it adds the diff view."""
+    esc = html.escape
+    cur = esc(report["currency"])
     team_rows = "".join(
         f'<tr data-team="{esc(t["team"])}"><td>{esc(t["team"])}</td>'
         f'<td class="num" data-field="monthly_min">{money(t["monthly_min"])}</td>'
         f'<td class="num" data-field="monthly_max">{money(t["monthly_max"])}</td>'
         f'<td class="num" data-field="jobs_usd">{money(t["jobs_usd"])}</td><td>{esc(budget_text(t))}</td>'
-        f'<td class="num">{t["unpriced"]}</td></tr>' for t in report["teams"])
+        f'<td class="num" data-field="not_priced">{t["not_priced"]["count"]}</td></tr>' for t in report["teams"])
+    team_rows += (f'<tr data-team="all" class="total"><td>all teams</td>'
+                  f'<td class="num" data-field="monthly_min">{money(report["totals"]["monthly_min"])}</td>'
+                  f'<td class="num" data-field="monthly_max">{money(report["totals"]["monthly_max"])}</td>'
+                  f'<td></td><td></td><td class="num" data-field="not_priced">{report["not_priced"]["count"]}</td>'
+                  '</tr>')
     details = []
     for t in report["teams"]:
+        name = esc(t["team"])
+        lines = by_cost([{**line, "cloud": c["cloud"]} for c in t["clouds"] for line in c["lines"]
+                         if line["status"] != "free"])
         rows = "".join(
-            f'<tr><td>{esc(c["cloud"])}</td><td><code>{esc(line["address"])}</code></td><td>{esc(line["component"])}'
-            f'</td><td class="num">{amount(line, "monthly_min")}</td><td class="num">{amount(line, "monthly_max")}</td>'
-            f'<td class="muted">{esc(line["explain"])}</td></tr>'
-            for c in t["clouds"] for line in c["lines"] if line["status"] != "free")
-        details.append(f'<h2>{esc(t["team"])}</h2><table><thead><tr><th>cloud</th><th>resource</th>'
-                       f'<th>component</th><th>min/month</th><th>max/month</th><th>how</th></tr></thead>'
-                       f'<tbody>{rows}</tbody></table>')
-    data = json.dumps(report, sort_keys=True).replace("</", "<\\/")
-    return HTML.format(month=esc(report["month"]), stacks=esc(", ".join(report["stacks"])), team_rows=team_rows,
-                       details="".join(details), data=data)
+            f'<tr class="line" data-team="{name}" data-status="{line["status"]}" data-max="{line["monthly_max"]:.2f}">'
+            f'<td>{esc(line["cloud"])}</td>'
+            f'<td class="address"><code>{esc(line["stack"])}:{esc(line["address"])}</code></td>'
+            f'<td>{esc(line["component"])}</td><td class="num">{amount(line, "monthly_min")}</td>'
+            f'<td class="num">{amount(line, "monthly_max")}</td><td class="muted">{esc(line["explain"])}</td></tr>'
+            for line in lines)
+        rows += (f'<tr class="subtotal" data-team="{name}"><td colspan="3">{name} subtotal (priced lines; '
+                 f'{t["not_priced"]["count"]} unpriced)</td>'
+                 f'<td class="num" data-field="subtotal_min">{money(t["monthly_min"])}</td>'
+                 f'<td class="num" data-field="subtotal_max">{money(t["monthly_max"])}</td><td></td></tr>')
+        details.append(f'<h2>{name}</h2><table class="lines"><thead><tr><th>cloud</th><th>resource</th>'
+                       f'<th>component</th><th>min/month ({cur})</th><th>max/month ({cur})</th><th>how</th></tr>'
+                       f'</thead><tbody>{rows}</tbody></table>{_not_priced_html(t["not_priced"], t["team"])}')
+    data = json.dumps({**report, "diff": diff} if diff else report, sort_keys=True).replace("</", "<\\/")
+    return HTML.format(month=esc(report["month"]), currency=cur, stacks=esc(", ".join(report["stacks"])),
+                       team_rows=team_rows, details="".join(details), data=data,
+                       grand_min=money(report["totals"]["monthly_min"]),
+                       grand_max=money(report["totals"]["monthly_max"]), grand_count=report["not_priced"]["count"],
+                       not_priced=_not_priced_html(report["not_priced"], "all"),
+                       diff=_diff_html(diff) if diff else "")

@@ -7,6 +7,8 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -15,14 +17,17 @@ from terraml.cost import diff as d
 from terraml.cost import report as rep
 from terraml.cost.estimate import estimate
 from terraml.cost.job_estimate import job_estimate
+from terraml.cost.model import FREE, PRICED, UNPRICED, Estimate, Line
 from terraml.cost.tfjson import read_stacks
 
 from ..conftest import EXAMPLE, H, tool_env
 
+DAY = date(2026, 11, 30)  # Kubernetes 1.33 is in EKS extended support on this day ($0.60/h)
+
 
 @pytest.fixture(scope="module")
 def report(synth_dir, example_spec):
-    est = estimate(read_stacks(synth_dir), load_catalog())
+    est = estimate(read_stacks(synth_dir), load_catalog(), today=DAY)
     budgets = {t.name: t.budget.monthly_usd for t in example_spec.platform.teams if t.budget}
     return rep.build(est, budgets=budgets, jobs=[], month="2026-11")
 
@@ -39,6 +44,38 @@ def test_budget_used(report):
     recsys = next(t for t in report["teams"] if t["team"] == "recsys")
     assert recsys["budget_monthly_usd"] == 8000
     assert recsys["budget_used_max_percent"] == round(recsys["monthly_max"] / 8000 * 100, 1)
+    count = recsys["not_priced"]["count"]
+    assert count > 0 and rep.budget_text(recsys).endswith(f"of $8,000.00 (excludes {count} unpriced)")
+
+
+def test_not_priced_total_counts_and_groups_the_reasons(report):
+    for team in report["teams"]:
+        unpriced = [x for c in team["clouds"] for x in c["lines"] if x["status"] == "unpriced"]
+        summary = team["not_priced"]
+        assert summary["count"] == len(unpriced) == sum(g["count"] for g in summary["reasons"])
+        for group in summary["reasons"]:
+            assert group["count"] == sum(1 for x in unpriced if x["reason"] == group["reason"])
+    assert report["not_priced"]["count"] == sum(t["not_priced"]["count"] for t in report["teams"])
+    recsys = next(t for t in report["teams"] if t["team"] == "recsys")
+    eips = next(g for g in recsys["not_priced"]["reasons"] if "aws.vpc.public_ipv4" in g["reason"])
+    assert eips["count"] == 3  # one public IPv4 address per NAT gateway, three zones
+
+
+def test_every_format_shows_the_currency_and_the_not_priced_total(report, tmp_path):
+    total = report["not_priced"]["count"]
+    assert report["currency"] == "USD" and json.loads(rep.to_json(report))["currency"] == "USD"
+    md = rep.to_markdown(report)
+    assert "USD per month" in md and f"**Not priced:** {total} unpriced: " in md
+    rows = list(csv.DictReader(io.StringIO(rep.to_csv(report))))
+    assert {r["currency"] for r in rows} == {"USD"}
+    [overall] = [r for r in rows if r["status"] == "not priced" and r["team"] == "all"]
+    assert overall["component"] == f"not priced: {total}" and overall["explain"].startswith(f"{total} unpriced: ")
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    rep.to_table(report, console)
+    text = console.export_text()
+    assert "monthly max (USD)" in text and f"Not priced: {total} unpriced: " in text
 
 
 def test_csv_and_markdown_carry_every_priced_line(report):
@@ -48,7 +85,11 @@ def test_csv_and_markdown_carry_every_priced_line(report):
                               if x["status"] == "priced")
     assert all(r["price_ref"] for r in priced)
     md = rep.to_markdown(report)
-    assert "| recsys | $481.87 |" in md and "unpriced" in md  # unpriced lines never show as $0.00
+    # recsys min: control plane 730 h x $0.60 (1.33, extended support) + 2 system nodes x 730 h x $0.192
+    # (m6i.xlarge us-west-2) + 3 NAT x (730 h x $0.045 + 100 GB x $0.045) + 500 GB x $0.023 + 50 GB x $0.10
+    recsys_min = 730 * 0.60 + 2 * 730 * 0.192 + 3 * (730 * 0.045 + 100 * 0.045) + 500 * 0.023 + 50 * 0.10
+    assert round(recsys_min, 2) == 846.87 and "| recsys | $846.87 |" in md
+    assert "unpriced" in md  # unpriced lines never show as $0.00
 
 
 def test_job_estimate_arithmetic():
@@ -77,15 +118,21 @@ def test_diff_on_a_change_that_adds_a_gpu_pool(tmp_path, synth_dir):
     run = subprocess.run([sys.executable, "-m", "terraml.cli", "synth", str(spec), "--outdir", str(tmp_path / "new")],
                          capture_output=True, text=True, env=tool_env(), timeout=300)
     assert run.returncode == 0, run.stderr
-    changes = d.diff(estimate(read_stacks(synth_dir), load_catalog()),
-                     estimate(read_stacks(tmp_path / "new"), load_catalog()))
-    [added] = changes  # launch template and helm values change too, but they carry no cost
+    result = d.diff(estimate(read_stacks(synth_dir), load_catalog()),
+                    estimate(read_stacks(tmp_path / "new"), load_catalog()))
+    # launch template and helm values change too, but they carry no cost; the new pool's disks have no price row
+    disks, added = result.changes  # sorted by resource, then component
     g4dn = load_catalog().vm("aws", "us-west-2", "g4dn.xlarge").on_demand_usd_per_hour
     assert (added.change, added.team, added.component) == ("added", "recsys", "nodes")
     assert "pool-infer-on-demand" in added.address
     assert (float(added.delta_min), float(added.delta_max)) == (round(1 * H * g4dn, 4), round(2 * H * g4dn, 4))
-    md = d.to_markdown(changes)
-    assert f"| recsys | +${1 * H * g4dn:,.2f} | +${2 * H * g4dn:,.2f} |" in md
+    assert (disks.change, disks.address, disks.delta_max) == ("added, unpriced", added.address, 0)
+    assert "no 'aws.ebs.gp3' row" in disks.reason
+    recsys = result.teams["recsys"]
+    assert recsys.after_max - recsys.before_max == recsys.delta_max == Decimal(str(2 * H * g4dn))
+    md = d.to_markdown(result)
+    assert f"+${1 * H * g4dn:,.2f} (+{1 * H * g4dn / float(recsys.before_min) * 100:.1f}%)" in md
+    assert f"| added, unpriced | recsys | `recsys-aws:{disks.address}` |" in md
     cli = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "diff", str(synth_dir), str(tmp_path / "new"),
                           "--format", "markdown"], capture_output=True, text=True, env=tool_env(), timeout=120)
     assert cli.returncode == 0 and cli.stdout == md
@@ -120,3 +167,55 @@ def test_jobs_this_month_come_from_job_records(tmp_path, synth_dir):
     vision = next(t for t in data["teams"] if t["team"] == "vision")
     assert vision["jobs_usd"] == 123.4 and vision["jobs_this_month"][0]["savings_percent"] == 80.0
     assert vision["budget_used_min_percent"] == round((vision["monthly_min"] + 123.4) / 20000 * 100, 1)
+
+
+def _line(address: str, status: str, low: float = 0, high: float = 0, team: str = "t", reason: str = "") -> Line:
+    return Line(stack="t-aws", team=team, cloud="aws", region="us-east-1", address=address, resource_type="x",
+                component="c", status=status, monthly_min=Decimal(str(low)), monthly_max=Decimal(str(high)),
+                reason=reason, price_ref="r" if status == PRICED else "", unit_price=1.0 if status == PRICED else None,
+                quantity_min=low, quantity_max=high)
+
+
+def test_diff_never_counts_a_resource_that_lost_its_price_as_a_saving():
+    old = Estimate([_line("a.kept", PRICED, 100, 200), _line("b.lost", PRICED, 50, 50),
+                    _line("c.grew", PRICED, 10, 10), _line("e.gone", PRICED, 5, 5), _line("f.free", FREE),
+                    _line("g.was_unpriced", UNPRICED, reason="no row")])
+    new = Estimate([_line("a.kept", PRICED, 100, 200), _line("b.lost", UNPRICED, reason="no row for b"),
+                    _line("c.grew", PRICED, 30, 40), _line("d.new", UNPRICED, reason="no row for d"),
+                    _line("f.free", FREE), _line("g.was_unpriced", PRICED, 7, 7)])
+    result = d.diff(old, new)
+    kinds = {c.address: c.change for c in result.changes}
+    assert kinds == {"b.lost": "now unpriced", "c.grew": "changed", "d.new": "added, unpriced",
+                     "e.gone": "removed", "g.was_unpriced": "now priced"}
+    t = result.teams["t"]
+    assert (t.before_min, t.before_max) == (100 + 50 + 10 + 5, 200 + 50 + 10 + 5)  # 165, 265
+    assert (t.after_min, t.after_max) == (100 + 30 + 7, 200 + 40 + 7)  # 137, 247
+    # counted: c +20/+30, e -5/-5, g +7/+7; b's 50 is neither a saving nor in "after"
+    assert (t.delta_min, t.delta_max) == (20 - 5 + 7, 30 - 5 + 7) == (22, 32)
+    assert (t.percent_min, t.percent_max) == (round(22 / 165 * 100, 1), round(32 / 265 * 100, 1)) == (13.3, 12.1)
+    assert (t.now_unpriced, t.now_unpriced_was_max, t.added_unpriced) == (1, 50, 1)
+    md = d.to_markdown(result)
+    assert ("| now unpriced | t | `t-aws:b.lost` | c | now unpriced | now unpriced | no row for b; was "
+            "$50.00-$50.00") in md
+    assert "| t | $165.00 | $265.00 | $137.00 | $247.00 | +$22.00 (+13.3%) | +$32.00 (+12.1%) |" in md
+    assert "1 now unpriced (were $50.00-$50.00, not counted); 1 new unpriced" in md
+    data = d.to_dict(result)
+    assert data["currency"] == "USD" and data["totals"]["delta_max"] == 32.0 and data["totals"]["percent_max"] == 12.1
+    lost = next(c for c in data["changes"] if c["address"] == "b.lost")
+    assert (lost["counted"], lost["delta_min"], lost["old_max"], lost["reason"]) == (False, 0.0, 50.0, "no row for b")
+
+
+def test_cost_usage_prints_a_usage_file_that_loads(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "usage"], capture_output=True, text=True,
+                         env=tool_env(), timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "log_ingest_gb: 10" in run.stdout and "# Log data ingested" in run.stdout
+    path = tmp_path / "usage.yaml"
+    path.write_text(run.stdout)
+    from terraml.cli.cost import load_usage
+    from terraml.cost.model import Usage
+
+    assert load_usage(str(path)) == Usage()
+    helped = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "report", "--help"], capture_output=True,
+                            text=True, env={**tool_env(), "COLUMNS": "200"}, timeout=60)
+    assert "`terraml cost usage` prints every field with its default" in helped.stdout
