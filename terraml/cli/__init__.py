@@ -11,7 +11,7 @@ import sys
 import click
 import typer
 
-from terraml.cli import cost, jobs, platform  # noqa: F401 - each module adds its commands to the app
+from terraml.cli import cost, jobs, platform, team  # noqa: F401 - each module adds its commands to the app
 from terraml.cli.app import app, err
 from terraml.errors import TerramlError
 

@@ -10,7 +10,7 @@ from collections import Counter
 from ipaddress import IPv4Network, ip_network
 
 from terraml.catalog import Catalog, load_catalog
-from terraml.cloud import Cloud, get
+from terraml.cloud import Cloud, get, with_environments
 from terraml.errors import Problem
 from terraml.naming import team_tags
 from terraml.policy.machines import Unresolvable, resolve_machine
@@ -72,7 +72,56 @@ def check_platform(platform: Platform, catalog: Catalog | None = None) -> tuple[
     _duplicates([t.name for t in platform.teams], "teams", "team name", f)
     for i, team in enumerate(platform.teams):
         _check_team(platform, team, f"teams[{i}]", f)
+    _check_guardrails(platform, f)
     return f.errors, f.warnings
+
+
+# Kinds of name (NAME_RULES) that are global across accounts: two teams given the same one cannot both exist.
+BUCKET_KINDS = ("artifact_bucket", "storage_account")
+
+
+def _check_guardrails(platform: Platform, f: Findings):
+    """Warnings about the platform as a whole: what validates but will hurt later."""
+    networks = [(i, team.name, name, block.network.cidr) for i, team in enumerate(platform.teams)
+                for name, block in team.clouds.items()]
+    for a, (ia, ta, ca, na) in enumerate(networks):
+        for ib, _, cb, nb in networks[a + 1:]:
+            if ia != ib and na.overlaps(nb):  # within one team it is an error (_check_team)
+                f.warn(f"teams[{ib}].clouds.{cb}.network.cidr",
+                       f"{nb} overlaps {na} of team '{ta}' (teams[{ia}].clouds.{ca}); peering or VPN between the two "
+                       "networks becomes impossible. Give each team a range of its own (terraml team add picks "
+                       "the next free /16 in 10.0.0.0/8).")
+    for i, team in enumerate(platform.teams):
+        if team.budget is None:
+            f.warn(f"teams[{i}].budget", f"team '{team.name}' has no budget, so nothing alerts its owners when "
+                                         "spend runs away; add budget: {monthly_usd: 5000} (any amount).")
+    for name in (c.NAME for c in clouds_of(platform)):
+        if platform.defaults.state.block(name) is None:
+            f.warn(f"defaults.state.{name}", f"no remote state backend for {name}: its stacks keep Terraform state "
+                                             "in local files, lost with the machine that deployed and never locked "
+                                             f"against a second deployer. Add defaults.state.{name} (see "
+                                             "examples/platform.yaml).")
+    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, team in enumerate(platform.teams):
+        for name, _ in team.clouds.items():
+            cloud = get(name)
+            for key, value in cloud.resource_names(platform, team).items():
+                kind = key.split(":")[0]
+                if kind not in BUCKET_KINDS:
+                    continue
+                normal = value.lower()
+                first = seen.setdefault((name, normal), (i, team.name))
+                if first[0] != i:
+                    f.warn(f"teams[{i}].name",
+                           f"team '{team.name}' gets the {name} {kind.replace('_', ' ')} name '{value}', which team "
+                           f"'{first[1]}' (teams[{first[0]}]) gets too; bucket names are global, so the second "
+                           "deploy fails. Rename one of the teams.")
+
+
+def clouds_of(platform: Platform) -> list[Cloud]:
+    """The clouds the spec's teams use, in the registry's order."""
+    names = {name for team in platform.teams for name, _ in team.clouds.items()}
+    return [c for c in with_environments() if c.NAME in names]
 
 
 def _duplicates(names: list[str], path: str, what: str, f: Findings):

@@ -92,11 +92,18 @@ def test_node_disks_from_the_launch_templates(example, synth_dir):
     assert money(train) == (0.0, 8 * 200 * 0.5) and train.unit == "GB-months"
 
 
-def test_ips_keys_alarms_and_logs_are_unpriced_until_a_row_exists(example):
-    for rtype, component, key in (("aws_eip", "public IPv4 address", "aws.vpc.public_ipv4"),
-                                  ("aws_kms_key", "key", "aws.kms.key"),
-                                  ("aws_cloudwatch_metric_alarm", "alarm", "aws.cloudwatch.alarm"),
-                                  ("aws_cloudwatch_log_group", "log ingestion", "aws.logs.ingest"),
+def test_shipped_rows_price_public_ipv4_kms_keys_and_log_ingestion(example):
+    """Shipped rows (fixed_fees.csv): public IPv4 $0.005 per address-hour, KMS $1.00 per key-month, CloudWatch
+    Logs ingestion $0.50 per GB."""
+    eips = lines(example, "vision-aws", "aws_eip")
+    assert len(eips) == 3 and all(money(x) == (3.65, 3.65) for x in eips)  # 730 h x 0.005, one per NAT gateway
+    assert money(lines(example, "vision-aws", "aws_kms_key")[0]) == (1.0, 1.0)
+    ingest = lines(example, "vision-aws", "aws_cloudwatch_log_group", "log ingestion", contains="eks_logs")[0]
+    assert money(ingest) == (5.0, 5.0)  # default log_ingest_gb 10 x 0.50
+
+
+def test_alarms_and_log_storage_are_unpriced_until_a_sourced_row_exists(example):
+    for rtype, component, key in (("aws_cloudwatch_metric_alarm", "alarm", "aws.cloudwatch.alarm"),
                                   ("aws_cloudwatch_log_group", "log storage", "aws.logs.storage")):
         for line in lines(example, "vision-aws", rtype, component):
             assert line.status == UNPRICED and f"no '{key}' row in fixed_fees.csv" in line.reason

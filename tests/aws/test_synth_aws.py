@@ -212,3 +212,16 @@ def test_every_reference_points_at_a_block_in_the_stack(stacks, stack):
     for is_data, rtype, name in refs:
         section = doc["data"] if is_data else doc["resource"]
         assert name in section.get(rtype, {}), f"dangling reference {rtype}.{name}"
+
+
+def test_state_without_a_lock_table_uses_the_s3_lockfile(tmp_path, example_spec):
+    """S3 native locking needs Terraform/OpenTofu >= 1.10, the versions the stacks target (cdktn validates it)."""
+    from terraml.synth import synth
+
+    state = example_spec.platform.defaults.state
+    aws = state.aws.model_copy(update={"lock_table": None})
+    defaults = example_spec.platform.defaults.model_copy(update={"state": state.model_copy(update={"aws": aws})})
+    platform = example_spec.platform.model_copy(update={"defaults": defaults})
+    synth(platform, tmp_path / "out", team="recsys")
+    backend = json.loads((tmp_path / "out" / "stacks" / "recsys-aws" / "cdk.tf.json").read_text())["terraform"]
+    assert backend["backend"]["s3"]["use_lockfile"] is True and "dynamodb_table" not in backend["backend"]["s3"]

@@ -21,7 +21,7 @@ def test_every_line_is_priced_free_or_unpriced_with_a_reason(example):
         else:
             assert line.reason and line.monthly_max == 0
     unpriced = {x.resource_type for x in example.lines if x.status == UNPRICED}
-    assert {"aws_kms_key", "aws_sagemaker_feature_group", "aws_eip"} <= unpriced
+    assert {"aws_sagemaker_feature_group", "aws_cloudwatch_metric_alarm"} <= unpriced
 
 
 def test_every_synthesized_resource_has_a_line(example, stacks):

@@ -57,8 +57,8 @@ def test_not_priced_total_counts_and_groups_the_reasons(report):
             assert group["count"] == sum(1 for x in unpriced if x["reason"] == group["reason"])
     assert report["not_priced"]["count"] == sum(t["not_priced"]["count"] for t in report["teams"])
     recsys = next(t for t in report["teams"] if t["team"] == "recsys")
-    eips = next(g for g in recsys["not_priced"]["reasons"] if "aws.vpc.public_ipv4" in g["reason"])
-    assert eips["count"] == 3  # one public IPv4 address per NAT gateway, three zones
+    stored = next(g for g in recsys["not_priced"]["reasons"] if "aws.logs.storage" in g["reason"])
+    assert stored["count"] == 2  # log storage of the EKS and the flow-log groups: no sourced row yet
 
 
 def test_every_format_shows_the_currency_and_the_not_priced_total(report, tmp_path):
@@ -87,8 +87,10 @@ def test_csv_and_markdown_carry_every_priced_line(report):
     md = rep.to_markdown(report)
     # recsys min: control plane 730 h x $0.60 (1.33, extended support) + 2 system nodes x 730 h x $0.192
     # (m6i.xlarge us-west-2) + 3 NAT x (730 h x $0.045 + 100 GB x $0.045) + 500 GB x $0.023 + 50 GB x $0.10
-    recsys_min = 730 * 0.60 + 2 * 730 * 0.192 + 3 * (730 * 0.045 + 100 * 0.045) + 500 * 0.023 + 50 * 0.10
-    assert round(recsys_min, 2) == 846.87 and "| recsys | $846.87 |" in md
+    # + 3 public IPv4 (one per NAT) x 730 h x $0.005 + 1 KMS key x $1.00 + 2 log groups x 10 GB x $0.50 ingested
+    recsys_min = (730 * 0.60 + 2 * 730 * 0.192 + 3 * (730 * 0.045 + 100 * 0.045) + 500 * 0.023 + 50 * 0.10
+                  + 3 * 730 * 0.005 + 1.00 + 2 * 10 * 0.50)
+    assert round(recsys_min, 2) == 868.82 and "| recsys | $868.82 |" in md
     assert "unpriced" in md  # unpriced lines never show as $0.00
 
 
