@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from terraml.inventory import StackContext
     from terraml.spec.checks import Findings
     from terraml.spec.job import TrainingJob
-    from terraml.spec.models import Platform, Team
+    from terraml.spec.models import Defaults, Platform, Team
 
 # name -> "module:Class", imported on first use. The order is the order of platform.yaml's clouds.
 REGISTRY: dict[str, str] = {
@@ -160,6 +160,9 @@ class Cloud:
 
     def check_block(self, block, path: str, region: str | None, findings: Findings) -> None:
         """Checks of clouds.<NAME> beyond the schema and the checks every cloud shares."""
+
+    def check_defaults(self, defaults: Defaults, findings: Findings) -> None:
+        """Checks of the spec's defaults as they apply on this cloud (only for clouds some team uses)."""
 
     def check_job(self, job: TrainingJob, problems: list[Problem]) -> None:
         """Checks of a job file against this cloud's service limits, before anything is submitted."""

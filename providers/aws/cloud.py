@@ -76,6 +76,9 @@ class AwsCloud(Cloud):
                 findings.warn(where, f"'{ep.instance_type}' has no SageMaker hosting price for {region} in the "
                                      "catalog; cost reports will list it as unpriced.")
 
+    def check_defaults(self, defaults, findings) -> None:
+        self.check_kubernetes_version(defaults.kubernetes_version, findings)
+
     def check_kubernetes_version(self, version: str, findings, today: date | None = None) -> None:
         """defaults.kubernetes_version (the aws_eks_cluster `version`): warn when EKS bills it at the
         extended-support fee on ``today`` (eks_versions.csv), or when the version table does not know it."""

@@ -6,6 +6,7 @@ same loader every command uses before anything is written, and written atomicall
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shlex
@@ -33,6 +34,16 @@ NAME_RE = r"[a-z][a-z0-9-]{0,20}[a-z0-9]"  # terraml.spec.base.Name
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (required when stdin is not a "
                                                           "terminal).")]
+
+
+def _current_kubernetes() -> str:
+    """A new platform starts on the newest Kubernetes version in EKS standard support today (the spec's
+    own default is older and costs the extended-support fee on EKS)."""
+    from terraml.catalog import load_catalog
+    from terraml.spec.models import Defaults
+
+    newest = load_catalog().eks_newest_standard(dt.date.today())
+    return newest.version if newest else Defaults().kubernetes_version
 
 
 def _template(name: str) -> string.Template:
@@ -90,7 +101,7 @@ def init(folder: Annotated[str, typer.Argument(help="The new platform repository
     region = region or DEFAULT_REGIONS.get(chosen.NAME, "")
     values = {"org": org, "team": team, "cloud": chosen.NAME, "region": region, "cidr": FIRST_CIDR,
               "project": _gcp_project(org, team), "subscription": PLACEHOLDER_SUBSCRIPTION,
-              "python": app_command(target)}
+              "python": app_command(target), "kubernetes_version": _current_kubernetes()}
     cloud_block = _template(f"clouds/{chosen.NAME}.yaml").substitute(values).rstrip("\n")
     state = {"aws": f"aws: {{bucket: {org}-terraform-state, region: {region}, lock_table: {org}-terraform-locks}}",
              "gcp": f"gcp: {{bucket: {org}-terraform-state}}",

@@ -137,6 +137,8 @@ def _check_defaults(platform: Platform, f: Findings):
         if key.lower() in RESERVED_TAGS:
             f.error(f"defaults.tags.{key}",
                     f"'{key}' is set by terraml from each team ({', '.join(RESERVED_TAGS)}); remove it from tags.")
+    for name in sorted({n for team in platform.teams for n, _ in team.clouds.items()}):
+        get(name).check_defaults(platform.defaults, f)
     for name, state in platform.defaults.state.items():
         cloud = get(name)
         region = getattr(state, cloud.REGION_FIELD, None)

@@ -264,7 +264,8 @@ def test_the_last_team_cannot_be_removed(acme):
 
 # ---------------------------------------------------------------- guardrail warnings at validate
 def test_the_reference_example_has_no_guardrail_warnings():
-    assert load_platform(EXAMPLE).warnings == []
+    # The EKS support-tier warning on the default Kubernetes version depends on the day (tests/aws/test_eks_version.py).
+    assert [w for w in load_platform(EXAMPLE).warnings if w.path != "defaults.kubernetes_version"] == []
 
 
 def test_guardrails_warn_with_field_paths_and_fixes(tmp_path):
@@ -277,8 +278,9 @@ def test_guardrails_warn_with_field_paths_and_fixes(tmp_path):
     text = text.replace("network: {cidr: 10.50.0.0/16}", "network: {cidr: 10.20.128.0/20}")
     spec.write_text(text)
     result = ok(terraml("validate", spec, cwd=tmp_path))
-    assert "3 warnings" in result.stdout
     messages = flat(result.stderr)
+    guardrails = [w for w in result.stderr.splitlines() if w.startswith("warning") and "kubernetes_version" not in w]
+    assert len(guardrails) == 3, result.stderr
     assert ("teams[2].clouds.aws.network.cidr: 10.20.128.0/20 overlaps 10.20.0.0/16 of team 'vision' "
             "(teams[0].clouds.aws); peering or VPN between the two networks becomes impossible") in messages
     assert "teams[2].budget: team 'recsys' has no budget" in messages
