@@ -201,3 +201,16 @@ def fake_api():
     FakeApis.seen = []
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def assert_matches_snapshot(stack_json: dict, path: Path) -> None:
+    """A synthesized stack against its reviewed snapshot (each cloud keeps its own in tests/<cloud>/snapshots).
+
+    After an intended change, regenerate with `UPDATE_SNAPSHOTS=1 make test`, read the diff, commit it.
+    """
+    current = json.dumps(stack_json, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(current)
+    assert path.exists(), f"no snapshot {path.name}; run with UPDATE_SNAPSHOTS=1 and review it"
+    assert current == path.read_text(), f"{path.stem} changed; review the diff, then UPDATE_SNAPSHOTS=1"
