@@ -105,6 +105,7 @@ def report(folder: DirOpt = "cdktf.out",
     else:
         out.out(text, highlight=False, end="")
 
+
 @cost_app.command("usage")
 def usage_template():
     """Print a usage file with every assumption at its default and what it means (edit it, pass --usage)."""
@@ -194,6 +195,7 @@ def actual(team: Annotated[str, typer.Option(help="The team.")],
         table.add_row(cloud, f"${low:,.2f}" if priced else "-", f"${high:,.2f}" if priced else "-",
                       "-" if amount is None else f"${amount:,.2f}", note)
     out.print(table)
+
 
 @prices_app.command("refresh")
 def refresh(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
