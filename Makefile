@@ -42,7 +42,7 @@ $(VENV)/.test: $(VENV)/.demo requirements/test.txt
 
 lock:
 	$(VENV)/bin/pip install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra local --extra aws --extra bindings --extra test \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra local --extra aws --extra gcp --extra azure --extra bindings --extra test \
 	  --python-version 3.11 --generate-hashes --no-header -o requirements/test.txt
 	$(VENV)/bin/uv pip compile pyproject.toml --extra local --python-version 3.11 --generate-hashes \
 	  --no-header -c requirements/test.txt -o requirements/demo.txt

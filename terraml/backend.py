@@ -78,6 +78,13 @@ class JobStatus:
     cost_usd: float | None = None
     savings_percent: float | None = None
     model_version: str | None = None
+    submitted_at: float | None = None
+    """When the job was submitted (epoch seconds, UTC), where the backend knows it."""
+    ended_at: float | None = None
+    """When it reached a terminal state (epoch seconds), else None."""
+    gpus: int = 0
+    """GPUs the job holds while queued or running (accelerators per instance x instances): the team's
+    GPU quota counts these at submit."""
     details: dict = field(default_factory=dict)
 
 

@@ -74,10 +74,29 @@ class GpuPool(Strict):
     disk_size_gib: int = Field(default=200, ge=50, le=16384)
 
 
+class Rollout(Strict):
+    """When a canary deployment (`terraml deploy --canary N`) is rolled back, and when it takes all traffic.
+    SageMaker acts on these through the endpoint's CloudWatch alarms; on Vertex AI and Azure ML terraml's
+    rollout watcher (terraml.rollout) does."""
+
+    max_error_percent: float = Field(default=1.0, ge=0, le=100)
+    """Roll back when more than this share of the canary's requests fail (server errors), in percent."""
+    max_p99_latency_ms: float = Field(default=2000, gt=0)
+    """Roll back when the canary's p99 latency goes above this."""
+    bake_minutes: float = Field(default=10, ge=0, le=1440)
+    """A canary healthy for this long takes all traffic."""
+
+    def thresholds(self):
+        from terraml.rollout import Thresholds
+
+        return Thresholds(self.max_error_percent, self.max_p99_latency_ms, self.bake_minutes)
+
+
 class Endpoint(Strict):
     name: Name
     min_replicas: int = Field(default=1, ge=1)
     max_replicas: int = Field(default=1, ge=1, le=100)
+    rollout: Rollout = Rollout()
 
 
 class CloudBlock(Strict):
