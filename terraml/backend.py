@@ -56,6 +56,18 @@ class JobPlan:
     estimate: JobEstimate | None = None
     request: dict | None = None
     """The cloud API request submit sends (None where the backend sends none, e.g. local)."""
+    override: BudgetOverride | None = None
+    """Set by `train --over-budget`: submit records it in the job record (local JSON, tags or labels)."""
+
+
+@dataclass(frozen=True)
+class BudgetOverride:
+    """Who submitted a job past the team's budget guardrail, and why: kept with the job."""
+
+    by: str
+    reason: str
+    at: float
+    """Epoch seconds."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,11 @@ class Backend(ABC):
 
     def list_endpoints(self) -> list[EndpointStatus]:
         return self._unsupported(Feature.SERVING)
+
+    def canary_controls(self, deployment: Deployment, thresholds) -> tuple | None:
+        """(MetricsSource, TrafficControl) for terraml's rollout watcher (terraml.rollout) after a canary
+        deploy, or None where the cloud rolls a canary back by itself (SageMaker's alarms) or there is none."""
+        return None
 
     def undeploy(self, endpoint: str) -> bool:
         """Stop serving on an endpoint; False when there was nothing to stop."""
