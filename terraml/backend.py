@@ -28,6 +28,7 @@ from terraml.catalog import Catalog
 from terraml.cloud import Feature
 from terraml.cost.job_estimate import JobEstimate
 from terraml.policy.spot import SpotDecision
+from terraml.rollout import MetricsSource, Thresholds, TrafficControl
 from terraml.spec.job import LoadedJob
 from terraml.spec.models import Platform
 
@@ -218,9 +219,10 @@ class Backend(ABC):
     def list_endpoints(self) -> list[EndpointStatus]:
         return self._unsupported(Feature.SERVING)
 
-    def canary_controls(self, deployment: Deployment, thresholds) -> tuple | None:
-        """(MetricsSource, TrafficControl) for terraml's rollout watcher (terraml.rollout) after a canary
-        deploy, or None where the cloud rolls a canary back by itself (SageMaker's alarms) or there is none."""
+    def canary_controls(self, deployment: Deployment) -> tuple[MetricsSource, TrafficControl, Thresholds] | None:
+        """What terraml's rollout watcher (terraml.rollout.watch) needs after a canary deploy: the canary's
+        metrics, the endpoint's traffic split and the spec's endpoints[].rollout thresholds. None where the
+        cloud rolls a canary back by itself (SageMaker's alarms) or the deploy was not a canary."""
         return None
 
     def undeploy(self, endpoint: str) -> bool:
