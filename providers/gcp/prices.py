@@ -16,6 +16,10 @@ GCP_GPU_NAMES = {"T4": "Nvidia Tesla T4", "V100": "Nvidia Tesla V100", "P100": "
                  "P4": "Nvidia Tesla P4", "L4": "Nvidia L4", "A100": "Nvidia Tesla A100 GPU",
                  "A100-80GB": "Nvidia Tesla A100 80GB", "H100": "Nvidia H100 80GB"}
 
+NOT_LIST_PRICE = ("DWS", "Flex", "Reserved", "Commit")
+"""Words of GPU SKUs that are not the on-demand (or spot) list price: Dynamic Workload Scheduler, reservations,
+commitments."""
+
 
 def _unit_price(sku: dict) -> float | None:
     try:
@@ -23,6 +27,15 @@ def _unit_price(sku: dict) -> float | None:
     except (KeyError, IndexError):
         return None
     return int(rate.get("units", "0")) + rate.get("nanos", 0) / 1e9
+
+
+def _standard_sku(description: str, gpu_name: str) -> bool:
+    """The list-price SKU of a GPU ('Nvidia Tesla A100 80GB GPU running in Americas', its 'Spot Preemptible ...'
+    twin), not a reservation, DWS or commitment SKU of the same GPU: catalog figures taken from those were not list
+    prices (shared/pricing/SOURCES.md section 14)."""
+    text = description.removeprefix("Spot Preemptible ")
+    return text.startswith((f"{gpu_name} GPU running", f"{gpu_name} running")) \
+        and not any(word in text for word in NOT_LIST_PRICE)
 
 
 def fetch_gcp_gpus(wanted: Iterable[tuple[str, str, float]], api_key: str, base_url: str = GCP_URL,
@@ -50,7 +63,7 @@ def fetch_gcp_gpus(wanted: Iterable[tuple[str, str, float]], api_key: str, base_
             category = sku.get("category", {})
             desc = sku.get("description", "")
             if category.get("resourceGroup") != "GPU" or region not in sku.get("serviceRegions", []) \
-                    or not desc.replace("Spot Preemptible ", "").startswith(name + " "):
+                    or not _standard_sku(desc, name):
                 continue
             kind = "spot" if category.get("usageType") == "Preemptible" else "on_demand"
             if (price := _unit_price(sku)) is not None and category.get("usageType") in ("OnDemand", "Preemptible"):

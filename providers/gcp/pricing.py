@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from terraml.cost.model import Line
 from terraml.cost.pricing import ResourceToPrice, free_because, no_price_row
-from terraml.providers.gcp.machines import ACCELERATOR
+from terraml.providers.gcp.machines import ACCELERATOR, Gpus, bundled_gpus
 from terraml.providers.gcp.regions import ZONE
 
 
@@ -20,26 +20,41 @@ def container_cluster(r: ResourceToPrice) -> list[Line]:
                  "the $74.40/month free-tier credit per billing account is not deducted")
 
 
-def node_pool(r: ResourceToPrice) -> list[Line]:
-    config = _block(r.block.get("node_config"))
-    machine = config.get("machine_type", "e2-medium")
-    spot = bool(config.get("spot") or config.get("preemptible"))
+LOCAL_SSD_GB_PER_GPU = {"A100-80GB": 375, "H100": 750}
+"""Local SSD that a2-ultragpu (A100-80GB) and a3-highgpu/a3-edgegpu (H100) machines bundle, per GPU; GCP bills it
+on its own, per GB-month (shared/pricing/SOURCES.md section 14). a3-megagpu (H100-MEGA) and a3-ultragpu (H200)
+bundle Local SSD too, in amounts no source here gives."""
+BUNDLES_LOCAL_SSD = ("a2-ultragpu", "a3-")
+HOURS_PER_GB_MONTH = 730
+"""GCP's GB-month: Local SSD is billed per GB per 730 hours a disk exists."""
+
+
+def _pool_size(r: ResourceToPrice) -> tuple[float, float, str]:
+    """(min nodes, max nodes, how they were counted) of a node pool."""
     auto = _block(r.block.get("autoscaling"))
     location = r.block.get("location") or ""
     zones = len(r.block.get("node_locations") or []) or (1 if ZONE.match(location) else 3)
     if "total_min_node_count" in auto or "total_max_node_count" in auto:
-        low, high, how = auto.get("total_min_node_count", 0), auto.get("total_max_node_count", 0), "total"
-    elif auto:
-        low, high = auto.get("min_node_count", 0) * zones, auto.get("max_node_count", 0) * zones
-        how = f"per-zone counts x {zones} zone(s)"
-    else:
-        per_zone = r.block.get("node_count", r.block.get("initial_node_count", 1))
-        low = high = per_zone * zones
-        how = f"fixed {per_zone} per zone x {zones} zone(s)"
+        return auto.get("total_min_node_count", 0), auto.get("total_max_node_count", 0), "total"
+    if auto:
+        return (auto.get("min_node_count", 0) * zones, auto.get("max_node_count", 0) * zones,
+                f"per-zone counts x {zones} zone(s)")
+    per_zone = r.block.get("node_count", r.block.get("initial_node_count", 1))
+    return per_zone * zones, per_zone * zones, f"fixed {per_zone} per zone x {zones} zone(s)"
+
+
+def node_pool(r: ResourceToPrice) -> list[Line]:
+    """The pool's machines at its min and max size (spot or on-demand); GPUs attached to N1 machines as a line of
+    their own; the Local SSD that a2-ultragpu and a3 machines bundle as a line of its own."""
+    config = _block(r.block.get("node_config"))
+    machine = config.get("machine_type", "e2-medium")
+    spot = bool(config.get("spot") or config.get("preemptible"))
+    low, high, how = _pool_size(r)
     lines = r.nodes("nodes", machine, low, high, spot, f"node counts: {how}")
-    host = r.catalog.vm("gcp", r.region, machine)
-    if host is not None and host.accelerator:
-        return lines  # a2/a3/a4/g2 prices include their GPUs; guest_accelerator only names them for GKE
+    bundled = bundled_gpus(machine)
+    if bundled is not None:
+        # a2/a3/a4/g2 rows are host + their GPUs: the guest_accelerator GKE needs only names those GPUs.
+        return lines + _bundled_local_ssd(r, machine, bundled, low, high, spot)
     for gpu in config.get("guest_accelerator") or []:
         name = ACCELERATOR.get(gpu.get("type", ""), gpu.get("type", ""))
         count = gpu.get("count", 1)
@@ -53,6 +68,27 @@ def node_pool(r: ResourceToPrice) -> list[Line]:
                               f"vm_prices.csv gcp {r.region} gpu-only {count}x{name} {capacity.replace('-', '')}",
                               row.source, row.as_of, capacity, f"{count} x {name} per node; {how}"))
     return lines
+
+
+def _bundled_local_ssd(r: ResourceToPrice, machine: str, gpus: Gpus, low: float, high: float,
+                       spot: bool) -> list[Line]:
+    """GB-months of the Local SSD the machine bundles, at the region's Local SSD row."""
+    if not machine.startswith(BUNDLES_LOCAL_SSD):
+        return []
+    per_gpu = LOCAL_SSD_GB_PER_GPU.get(gpus.accelerator)
+    if per_gpu is None:
+        return r.unpriced(f"{machine} bundles Local SSD, billed on its own; its size is not in the price sources "
+                          "(shared/pricing/SOURCES.md section 14 gives it for A100-80GB and H100 machines only)",
+                          "bundled Local SSD")
+    gb = per_gpu * gpus.count
+    months = r.usage.hours_per_month / HOURS_PER_GB_MONTH
+    note = (f"{machine} bundles {gb:g} GB Local SSD per node ({per_gpu} GB per {gpus.accelerator}), billed apart "
+            f"from the machine row; {low:g}-{high:g} nodes x {r.usage.hours_per_month:g} h / 730 h per GB-month")
+    if spot:
+        note += ("; spot VMs' Local SSD has a lower spot rate with no price row: priced at the on-demand rate "
+                 "(an upper bound)")
+    return r.fee(f"gcp.local_ssd.{r.region}", "bundled Local SSD", gb * low * months, "GB-months", note,
+                 quantity_max=gb * high * months, what="Local SSD, per GB-month")
 
 
 def artifact_registry(r: ResourceToPrice) -> list[Line]:
