@@ -93,12 +93,30 @@ class MlComputeCluster(Module):
         }, tags={})
 
 
+class _NotedResource(Resource):
+    """A resource with a terraml note under its '//' comment, which Terraform ignores."""
+
+    def __init__(self, *args, note: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terraml_note = note
+
+    def to_json(self, stack_path: str) -> dict:
+        block = super().to_json(stack_path)
+        if self.terraml_note:
+            block["//"]["terraml"] = self.terraml_note
+        return block
+
+
 @dataclass(frozen=True, kw_only=True)
 class MlOnlineEndpointProps:
     name: str
     location: str
     workspace_id: str
     description: str = ""
+    instance_type: str | None = None
+    """The VM size its deployments run on (the spec's endpoints[].instance_type), recorded for the estimate."""
+    min_instances: int = 1
+    max_instances: int = 1
 
 
 class MlOnlineEndpoint(Module):
@@ -109,11 +127,15 @@ class MlOnlineEndpoint(Module):
 
     def __init__(self, scope: Construct, id: str, props: MlOnlineEndpointProps):
         super().__init__(scope, id)
-        self.endpoint = Resource(self, "endpoint", "azapi_resource", {
+        # A note under the block's '//' comment (Terraform ignores '//'): the instances the deployments that
+        # terraml deploy makes will run on, so `terraml cost` prices them from the stack alone.
+        note = {"online_endpoint": {"instance_type": props.instance_type, "min_instances": props.min_instances,
+                                    "max_instances": props.max_instances}} if props.instance_type else None
+        self.endpoint = _NotedResource(self, "endpoint", "azapi_resource", {
             "type": ONLINE_ENDPOINTS_API, "name": props.name, "parent_id": props.workspace_id,
             "location": props.location, "identity": [{"type": "SystemAssigned"}],
             "body": {"kind": "Managed", "properties": {
                 "authMode": "AADToken", "publicNetworkAccess": "Disabled", "description": props.description}},
             "response_export_values": {"scoring_uri": "properties.scoringUri"},
-        }, tags={}, lifecycle={"ignore_changes": ["body", "tags"]})
+        }, tags={}, lifecycle={"ignore_changes": ["body", "tags"]}, note=note)
         self.scoring_uri = self.endpoint.attr("output.scoring_uri")

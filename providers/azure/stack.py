@@ -170,6 +170,7 @@ class AzureTeamStack(TerraformStack):
         for ep in azure.endpoints:
             MlOnlineEndpoint(self, f"endpoint-{ep.name}", MlOnlineEndpointProps(
                 name=names.ml_endpoint(ep.name), location=location, workspace_id=workspace.id,
+                instance_type=ep.instance_type, min_instances=ep.min_replicas, max_instances=ep.max_replicas,
                 description=f"{team.name}/{ep.name}: deployments on {ep.instance_type}, "
                             f"{ep.min_replicas}-{ep.max_replicas} instances, managed by terraml deploy"))
 
