@@ -34,6 +34,10 @@ from terraml.spec.job import LoadedJob
 from terraml.suggest import did_you_mean
 
 
+def _seconds(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 class LocalBackend(Backend):
     NAME = "local"
     MAX_POLL_S = 1.0  # a local job's state is a file read: poll often, so `train` shows progress promptly
@@ -75,7 +79,12 @@ class LocalBackend(Backend):
             "register_model": spec.register_model, "simulate_interruptions": simulate_interruptions,
             "tracking_uri": self.tracking_uri, "artifact_root": self.artifact_root,
             "state": State.PENDING.value, "interruptions": 0, "submitted_at": time.time(),
+            # What the job asks for (this machine reserves nothing), counted by the team's GPU quota.
+            "gpus": spec.resources.accelerator_count * spec.resources.instance_count if spec.resources.accelerator
+            else 0,
         }
+        if plan.override is not None:  # train --over-budget: who submitted past the budget, and why
+            record["override"] = {"by": plan.override.by, "reason": plan.override.reason, "at": plan.override.at}
         if not self.store.create(spec.name, record):
             return JobHandle(self.NAME, spec.name, spec.name, spec.team, existing=True)
         # The runner records its own pid and start time (the only writer of the record from here on);
@@ -101,12 +110,16 @@ class LocalBackend(Backend):
             # The record is written before the runner starts; give a just-submitted job a moment.
             if time.time() - r.get("submitted_at", 0) > 10:
                 state, message = State.FAILED, self._runner_gone(handle.name)
-        billable = r.get("billable_seconds")
+        details = {"mlflow_run_id": r.get("mlflow_run_id"), "tracking_uri": r["tracking_uri"]}
+        if isinstance(r.get("override"), dict):
+            details["override"] = r["override"]
         return JobStatus(state=state, message=message or r.get("decision", {}).get("reason", ""),
                          capacity=r.get("capacity"), interruptions=r.get("interruptions", 0),
-                         training_seconds=r.get("training_seconds"), billable_seconds=billable,
-                         cost_usd=0.0 if billable is not None else None, model_version=r.get("model_version"),
-                         details={"mlflow_run_id": r.get("mlflow_run_id"), "tracking_uri": r["tracking_uri"]})
+                         training_seconds=r.get("training_seconds"), billable_seconds=r.get("billable_seconds"),
+                         cost_usd=0.0,  # this machine has no bill: a local job costs nothing, so far or ever
+                         model_version=r.get("model_version"), submitted_at=_seconds(r.get("submitted_at")),
+                         ended_at=_seconds(r.get("ended_at")) if state.terminal else None,
+                         gpus=int(r.get("gpus") or 0), details=details)
 
     def _runner_gone(self, name: str) -> str:
         """Why a job's supervisor is gone: the last thing it printed, when it printed anything."""

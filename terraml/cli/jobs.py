@@ -3,6 +3,7 @@ jobs and endpoints on any backend, through the one backend interface (terraml.ba
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -105,25 +106,38 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
               "--simulate-interruptions", min=0, help="local: reclaim spot capacity this many times.")] = 0,
           detach: Annotated[bool, typer.Option("--detach", help="Return once submitted.")] = False,
           on_interrupt: OnInterrupt = "detach",
+          accelerator: Annotated[str | None, typer.Option(
+              "--accelerator", help="Run on this accelerator instead of the job file's (replaces its "
+                                    "resources.accelerator, instance_type or machine_type), e.g. L4.")] = None,
+          over_budget: Annotated[str | None, typer.Option(
+              "--over-budget", metavar="REASON", help="Submit even though the team's monthly budget would be "
+                                                      "exceeded; who and why are recorded with the job.")] = None,
           spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
     """Submit a training job (returns at once with --detach; otherwise follows it to the end).
 
-    Exits 0 when the job completes, 1 when it fails or is stopped, 2 on bad input, 130 on Ctrl-C."""
+    Before submitting, the team's GPU quota (queued and running jobs + this one) and monthly budget
+    (month-to-date spend + this job's worst case) are checked; a job past either is refused (exit 2).
+
+    Exits 0 when the job completes, 1 when it fails or is stopped, 2 on bad input or a refusal, 130 on Ctrl-C."""
     from terraml.cloud import Feature
     from terraml.spec.job_loader import load_job
 
     check_on_interrupt(on_interrupt)
+    if over_budget is not None and not over_budget.strip():
+        raise UserError('--over-budget: give the reason, e.g. --over-budget "release deadline, approved by finance '
+                        '(TICKET-123)"; it is recorded with the job.')
     backend, resolved = backend_for(cloud, spec, home, tracking_uri, need_spec=True)
     if simulate_interruptions:
         backend.require(Feature.SIMULATED_INTERRUPTIONS)
-    job = load_job(job_file, resolved.platform, cloud, team)
+    job = load_job(job_file, resolved.platform, cloud, team, accelerator=accelerator)
     plan = backend.plan(job)
     show_plan(plan)
     if dry_run:
         if plan.request is not None:
             out.print_json(json.dumps(plan.request, default=str))
-        out.print("dry run: nothing submitted")
+        out.print("dry run: nothing submitted (the GPU quota and the budget are checked at submit)")
         return
+    plan = guard(backend, plan, resolved, over_budget)
     handle = backend.submit(plan, simulate_interruptions=simulate_interruptions)
     if handle.existing:
         out.print(f"job '{handle.name}' already exists on {cloud}; nothing new was submitted "
@@ -140,17 +154,92 @@ def train(job_file: Annotated[str, typer.Argument(help="The job file (job.yaml).
         raise typer.Exit(1)
 
 
+def guard(backend, plan, settings, over_budget: str | None):
+    """The guardrails at submit (terraml.guardrails): print what was checked, refuse (exit 2) or return the
+    plan to submit, with the budget override in it when --over-budget let the job past the budget."""
+    import dataclasses
+
+    from terraml import guardrails
+
+    team = settings.platform.team(plan.job.job.team)
+    verdict = guardrails.check(backend, plan, team, settings.home)
+    for line in verdict.lines:
+        out.print(line, highlight=False)
+    for warning in verdict.warnings:
+        err.print(f"[yellow]warning[/yellow] {warning}", highlight=False, soft_wrap=True)
+    override = guardrails.enforce(verdict, over_budget)
+    if override is not None:
+        out.print(f"[yellow]over budget[/yellow]: submitted anyway by {override.by}: {override.reason} "
+                  "(recorded with the job)", highlight=False)
+        return dataclasses.replace(plan, override=override)
+    if over_budget is not None:
+        out.print("--over-budget not needed: the job fits the team's budget; no override recorded", highlight=False)
+    return plan
+
+
+def local_minutes(epoch: float | None) -> str:
+    """Submitted time on this machine's clock, ISO to the minute."""
+    if epoch is None:
+        return "-"
+    return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def duration(status, now: float) -> str:
+    """From submit to the end (or to now while it runs): 45s, 12m 05s, 3h 02m."""
+    if status.submitted_at is None:
+        return "-"
+    end = status.ended_at if status.ended_at is not None else (None if status.state.terminal else now)
+    if end is None:
+        return "-"
+    seconds = max(0, int(end - status.submitted_at))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def check_states(values: list[str]) -> set[str]:
+    from terraml.backend import State
+    from terraml.suggest import did_you_mean
+
+    allowed = [s.value for s in State]
+    for value in values:
+        if value not in allowed:
+            raise UserError(f"--state: '{value}' is not a job state{did_you_mean(value, allowed)} Allowed: "
+                            f"{', '.join(allowed)}.")
+    return set(values)
+
+
 @jobs_app.command("list")
-def jobs_list(cloud: CloudOpt = "local", team: TeamOpt = None, spec: SpecOpt = None, home: HomeOpt = None,
-              tracking_uri: TrackingOpt = None):
-    """Jobs on a backend with their state."""
-    backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
-    table = Table("job", "team", "state", "capacity", "interruptions", "model version")
+def jobs_list(cloud: CloudOpt = "local",
+              team: Annotated[str | None, typer.Option(help="Only this team's jobs.")] = None,
+              state: Annotated[list[str] | None, typer.Option(
+                  "--state", help="Only jobs in this state (repeat for several): pending, waiting-for-capacity, "
+                                  "running, interrupted, completed, failed, stopped.")] = None,
+              spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
+    """Jobs on a backend: submitted (local time), duration, state, capacity, GPUs, cost so far, model version."""
+    from terraml.cost.ledger import read_jobs
+    from terraml.suggest import did_you_mean
+
+    states = check_states(state or [])
+    backend, settings = backend_for(cloud, spec, home, tracking_uri, team=team)
     listing = backend.list_jobs()
+    # A cloud job's billed cost, where terraml recorded it when the job ended and the backend no longer says.
+    billed = {e.name: e.cost_usd for e in read_jobs(settings.home) if e.backend == backend.NAME}
+    now = time.time()
+    table = Table("job", "team", "submitted", "duration", "state", "capacity", "GPUs", "cost so far",
+                  "model version")
+    teams = sorted({h.team for h, _ in listing})
     for handle, status in listing:
-        table.add_row(handle.name, handle.team, status.state.value, status.capacity or "",
-                      str(status.interruptions), status.model_version or "")
+        if (team and handle.team != team) or (states and status.state.value not in states):
+            continue
+        cost = status.cost_usd if status.cost_usd is not None else billed.get(handle.name)
+        table.add_row(handle.name, handle.team, local_minutes(status.submitted_at), duration(status, now),
+                      status.state.value, status.capacity or "", str(status.gpus),
+                      "-" if cost is None else f"${cost:,.2f}", status.model_version or "")
     out.print(table)
+    if team and teams and team not in teams:
+        err.print(f"[yellow]note[/yellow] no jobs of team '{team}' on {cloud}{did_you_mean(team, teams)} Teams "
+                  f"with jobs here: {', '.join(teams)}.", highlight=False, soft_wrap=True)
     for problem in listing.skipped:
         err.print(f"[yellow]warning[/yellow] {problem}", highlight=False, soft_wrap=True)
 
@@ -164,6 +253,12 @@ def jobs_status(name: str, cloud: CloudOpt = "local", team: TeamOpt = None, spec
     status = backend.status(handle)
     out.print(f"{name}: {status.state.value} {status.message}", highlight=False)
     out.print(cost_line(status), highlight=False)
+    override = status.details.get("override")
+    if override:
+        at = override.get("at")
+        when = local_minutes(at) if isinstance(at, int | float) else str(at or "?")
+        out.print(f"budget override: by {override.get('by', '?')} at {when}: {override.get('reason', '')}",
+                  highlight=False)
     remember_cost(backend, handle, status, home)
 
 
@@ -199,12 +294,54 @@ def deploy(model: Annotated[str, typer.Argument(help="Registered model name.")],
            cloud: CloudOpt = "local",
            canary: Annotated[int | None, typer.Option(min=1, max=99, help="Send this % of traffic to the new "
                                                                           "version first.")] = None,
+           detach: Annotated[bool, typer.Option("--detach", help="With --canary: return once the canary takes its "
+                                                                 "share; do not watch it.")] = False,
            team: TeamOpt = None, spec: SpecOpt = None, home: HomeOpt = None, tracking_uri: TrackingOpt = None):
-    """Serve a registered model version on an endpoint."""
+    """Serve a registered model version on an endpoint.
+
+    With --canary on a cloud that does not roll a canary back by itself, terraml watches the canary's error
+    rate and p99 latency against the spec's endpoints[].rollout thresholds: it promotes the canary after the
+    bake time, or rolls it back at the first breach (exit 1)."""
     backend, _ = backend_for(cloud, spec, home, tracking_uri, team=team)
     with out.status(f"deploying {model} v{version} to {endpoint}"):
         result = backend.deploy(model, version, endpoint, canary)
     out.print(f"[green]✓[/green] {result.message}", highlight=False)
+    if canary:
+        watch_canary(backend, result, cloud=cloud, percent=canary, detach=detach)
+
+
+def watch_canary(backend, deployment, *, cloud: str, percent: int, detach: bool = False, **watch_args) -> None:
+    """After a canary deploy: terraml's rollout watcher (terraml.rollout.watch), where the backend needs it
+    (``Backend.canary_controls``); each sample is printed, then the outcome. Rolled back: exit 1.
+    ``watch_args`` go to watch (tests inject the clock and sleep)."""
+    from terraml.rollout import watch
+
+    controls = backend.canary_controls(deployment)
+    if controls is None:
+        return  # the cloud rolls the canary back by itself (its own alarms), or this was not a canary
+    metrics, traffic, thresholds = controls
+    limits = (f"error rate above {thresholds.max_error_percent:g}% or p99 above {thresholds.max_p99_latency_ms:g} "
+              f"ms rolls it back; {thresholds.bake_minutes:g} min healthy promotes it")
+    if detach:
+        out.print(f"detached: the canary keeps {percent}% of {deployment.endpoint}'s traffic and nothing watches it "
+                  f"({limits}). See the endpoint with: terraml endpoints list --cloud {cloud}; to have terraml "
+                  f"watch it, deploy without --detach.", highlight=False)
+        return
+    out.print(f"watching the canary ({percent}% of traffic): {limits}", highlight=False)
+
+    def show(sample, why) -> None:
+        error = "-" if sample.error_percent is None else f"{sample.error_percent:.2f}%"
+        p99 = "-" if sample.p99_latency_ms is None else f"{sample.p99_latency_ms:.0f} ms"
+        verdict = f"breach: {why}" if why else "healthy"
+        out.print(f"  {sample.requests} request(s), errors {error}, p99 {p99}: {verdict}", highlight=False)
+
+    result = watch(metrics, traffic, thresholds, on_sample=show, **watch_args)
+    if result.outcome == "rolled back":
+        err.print(f"[red]rolled back[/red] {deployment.model} v{deployment.version} on {deployment.endpoint}: "
+                  f"{result.reason}; all traffic is on the previous version.", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(f"[green]promoted[/green] {deployment.model} v{deployment.version} on {deployment.endpoint}: "
+              f"{result.reason}; it takes all traffic.", highlight=False)
 
 
 @app.command()

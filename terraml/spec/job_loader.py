@@ -20,8 +20,11 @@ from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
 
-def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | None = None) -> LoadedJob:
-    """``team`` (from --team) replaces the job file's team; ``cloud_name`` is the backend it goes to."""
+def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | None = None, *,
+             accelerator: str | None = None) -> LoadedJob:
+    """``team`` (from --team) replaces the job file's team; ``accelerator`` (from --accelerator) replaces its
+    machine choice (resources.accelerator, and the cloud-specific instance_type or machine_type, so that one job
+    file runs on another cloud); ``cloud_name`` is the backend it goes to."""
     cloud = get(cloud_name)
     job_path = Path(path)
     if not job_path.is_file():
@@ -30,6 +33,12 @@ def load_job(path: str | Path, platform: Platform, cloud_name: str, team: str | 
     job: TrainingJob = parse_document(doc, TrainingJob, str(job_path), "'name', 'team' and 'entrypoint'")
     if team:
         job = job.model_copy(update={"team": team})
+    if accelerator is not None:
+        if not accelerator.strip():
+            raise UserError("--accelerator: empty; name an accelerator, e.g. --accelerator L4 (see: terraml catalog "
+                            "gpus --cloud <cloud>).")
+        job = job.model_copy(update={"resources": job.resources.model_copy(update={
+            "accelerator": accelerator.strip(), "instance_type": None, "machine_type": None})})
     problems: list[Problem] = []
     source_dir = (job_path.parent / job.source_dir).resolve()
     _check_team(job, platform, cloud, problems)
