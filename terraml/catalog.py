@@ -29,9 +29,83 @@ EKS_VERSION_COLUMNS = ("version", "standard_support_end", "extended_support_end"
 # Catalog rows that price a component, not something a user can ask for by name.
 _NOT_ORDERABLE = {"gpu-only"}
 
+DOUBT_MARKERS = ("SUSPECT", "doubtful", "unverified")
+"""Words a row's source cell uses to say its figure is in doubt (case-insensitive)."""
+STALE_AFTER_MONTHS = 12
+"""A row whose newest date (as_of) is older than this many months before today says how old it is."""
+_DATED = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+_PART = re.compile(r";\s*(?![^()]*\))")  # as_of parts: "2026-06-18 (on-demand); ~2024-08-18 (spot)"
+
+
+def _months_between(then: date, today: date) -> int:
+    return (today.year - then.year) * 12 + today.month - then.month - (today.day < then.day)
+
+
+def _as_of_parts(as_of: str) -> list[tuple[date, str, str | None]]:
+    """(date, text, kind) per dated part of an as_of cell; kind is 'spot' or 'on-demand' for a part labelled so
+    ('~2024-08-18 (spot)'), None for a part that dates the whole row. A year or month without a day counts from
+    its first day."""
+    found = []
+    for part in _PART.split(as_of):
+        label = part[part.find("(") + 1:].lower() if "(" in part else ""
+        kind = "spot" if label.startswith("spot") else "on-demand" if label.startswith("on-demand") else None
+        match = _DATED.search(part)
+        if match is None:
+            continue
+        year, month, day = (int(g) if g else 1 for g in match.groups())
+        try:
+            found.append((date(year, month, day), (part.split("(")[0] if kind else part).strip(), kind))
+        except ValueError:
+            continue
+    return found
+
+
+def row_caveat(source: str, as_of: str, today: date | None = None, capacity: str | None = None) -> str:
+    """What a price row's reader should doubt, in words; '' when nothing.
+
+    Doubt: the source cell flags the figure (SUSPECT, doubtful, unverified), quoted up to the end of its clause.
+    Age: the newest date of the row's ``as_of`` is more than :data:`STALE_AFTER_MONTHS` months before ``today``.
+    Parts labelled '(spot)' or '(on-demand ...)' date only that price: ``capacity`` ('spot' or 'on-demand') says
+    which price is used; without it each labelled price is checked on its own. The same rule for every cloud."""
+    notes = []
+    lowered = source.lower()
+    for marker in DOUBT_MARKERS:
+        at = lowered.find(marker.lower())
+        if at >= 0:
+            clause = re.split(r"[;)\"]", source[at:], maxsplit=1)[0].strip().rstrip(",.")
+            notes.append(f"doubtful price ({clause})")
+            break
+    parts = _as_of_parts(as_of)
+    labelled = [k for k in ("on-demand", "spot") if any(kind == k for _, _, kind in parts)]
+    for kind in [capacity] if capacity else labelled or [None]:
+        dates = [(d, text) for d, text, k in parts if k is None or kind is None or k == kind]
+        if not dates:
+            continue
+        newest, text = max(dates)
+        months = _months_between(newest, today or date.today())
+        if months > STALE_AFTER_MONTHS:
+            which = f"{kind} price" if kind in labelled else "price"
+            notes.append(f"{which} {months} months old (as of {text})")
+    return "; ".join(notes)
+
+
+class _Caveat:
+    """``caveat``: the row's doubt and age, in words ('' when none); ``caveat_on(today, capacity)`` for a given
+    day and for the spot or on-demand price of the row."""
+
+    source: str
+    as_of: str
+
+    @property
+    def caveat(self) -> str:
+        return row_caveat(self.source, self.as_of)
+
+    def caveat_on(self, today: date | None = None, capacity: str | None = None) -> str:
+        return row_caveat(self.source, self.as_of, today, capacity)
+
 
 @dataclass(frozen=True)
-class VmRow:
+class VmRow(_Caveat):
     cloud: str
     region: str
     instance_type: str
@@ -46,7 +120,7 @@ class VmRow:
 
 
 @dataclass(frozen=True)
-class ManagedRow:
+class ManagedRow(_Caveat):
     cloud: str
     service: str
     region: str
@@ -85,7 +159,7 @@ def _rows(path: Path, columns: tuple[str, ...]):
 
 
 @dataclass(frozen=True)
-class FixedFee:
+class FixedFee(_Caveat):
     key: str
     cloud: str
     item: str

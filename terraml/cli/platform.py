@@ -91,7 +91,9 @@ def synth(spec: SpecArg = None, spec_opt: SpecOpt = None,
 def catalog_gpus(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
                  region: Annotated[str | None, typer.Option(help="Only this region.")] = None):
     """GPU instance types with their on-demand and spot prices (USD per hour)."""
-    from terraml.catalog import load_catalog
+    from rich.text import Text
+
+    from terraml.catalog import STALE_AFTER_MONTHS, load_catalog
     from terraml.cloud import environment
     from terraml.suggest import did_you_mean
 
@@ -104,9 +106,17 @@ def catalog_gpus(cloud: Annotated[str, typer.Option(help="aws, gcp or azure")],
     rows = sorted((r for r in catalog.vms if r.cloud == cloud and r.accelerator and r.instance_type != "gpu-only"
                    and (region is None or r.region == region)),
                   key=lambda r: (r.region, r.accelerator, r.accelerator_count or 0, r.on_demand_usd_per_hour or 0))
-    table = Table("region", "instance type", "accelerator", "count", "vCPUs", "on-demand $/h", "spot $/h", "as of")
+    table = Table("region", "instance type", "accelerator", "count", "vCPUs", "on-demand $/h", "spot $/h", "as of",
+                  "caveat")
+    caveats = 0
     for r in rows:
+        caveat = r.caveat
+        caveats += bool(caveat)
         table.add_row(r.region, r.instance_type, r.accelerator, f"{r.accelerator_count or 0:g}", str(r.vcpus or ""),
                       f"{r.on_demand_usd_per_hour:.4f}" if r.on_demand_usd_per_hour is not None else "-",
-                      f"{r.spot_usd_per_hour:.4f}" if r.spot_usd_per_hour is not None else "-", r.as_of)
+                      f"{r.spot_usd_per_hour:.4f}" if r.spot_usd_per_hour is not None else "-", escape(r.as_of),
+                      Text(caveat, style="yellow") if caveat else "")
     out.print(table)
+    if caveats:
+        out.print(f"{caveats} row(s) carry a caveat: a price in doubt, or one more than {STALE_AFTER_MONTHS} months "
+                  "old (see terraml/data/pricing/SOURCES.md).", highlight=False, markup=False)

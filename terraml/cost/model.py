@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -86,6 +87,19 @@ class Line:
     as_of: str = ""
     assumption: str = ""
     reason: str = ""  # why free or unpriced
+    caveat: str | None = None
+    """Doubt or age of the price row used; None: read from ``source`` and ``as_of`` (terraml.catalog.row_caveat)
+    on the day the estimate is reported."""
+
+    def caveat_on(self, today: date | None = None) -> str:
+        """The price row's caveat (doubt, age in months) for this line's capacity, '' when none or unpriced."""
+        if self.caveat is not None:
+            return self.caveat
+        if self.status != PRICED or not (self.source or self.as_of):
+            return ""
+        from terraml.catalog import row_caveat
+
+        return row_caveat(self.source, self.as_of, today, self.capacity)
 
     def explain(self) -> str:
         if self.status != PRICED:
@@ -95,11 +109,13 @@ class Line:
         text = f"{qty} {self.unit} x ${self.unit_price:g} ({self.price_ref}, as of {self.as_of})"
         return f"{text}; {self.assumption}" if self.assumption else text
 
-    def to_dict(self) -> dict:
+    def to_dict(self, today: date | None = None) -> dict:
+        """The line for reports; ``caveat`` is the price row's caveat on ``today`` (default: the current date)."""
         data = asdict(self)
         data["monthly_min"] = float(self.monthly_min)
         data["monthly_max"] = float(self.monthly_max)
         data["explain"] = self.explain()
+        data["caveat"] = self.caveat_on(today)
         return data
 
 

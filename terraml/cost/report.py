@@ -3,7 +3,8 @@ rendered as a table, JSON, CSV, Markdown or a self-contained HTML page with char
 
 Every figure is in USD (the report's ``currency``). Totals and budget percentages are of the priced lines
 only; what they leave out is the "not priced" total of every format: the count of unpriced lines and their
-reasons, grouped."""
+reasons, grouped. A priced line whose price row is in doubt or old carries the row's caveat
+(terraml.catalog.row_caveat), shown next to its figure in every format."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import csv
 import html
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
+from terraml.catalog import STALE_AFTER_MONTHS
 from terraml.cost.ledger import LedgerEntry
 from terraml.cost.model import CURRENCY, UNPRICED, Estimate, not_priced
 
@@ -22,7 +25,8 @@ def cents(value: Decimal | float) -> float:
 
 
 def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: list[LedgerEntry] | None = None,
-          month: str, team: str | None = None) -> dict:
+          month: str, team: str | None = None, today: date | None = None) -> dict:
+    """``today`` (default: the current date) is the day the price rows' ages are counted to."""
     budgets = budgets or {}
     teams = [t for t in estimate.teams() if team is None or t == team]
     if team and team not in teams:
@@ -38,7 +42,7 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
         for cloud in sorted({line.cloud for line in lines}):
             cloud_min, cloud_max = estimate.total(name, cloud)
             clouds.append({"cloud": cloud, "monthly_min": cents(cloud_min), "monthly_max": cents(cloud_max),
-                           "lines": [x.to_dict() for x in lines if x.cloud == cloud]})
+                           "lines": [x.to_dict(today) for x in lines if x.cloud == cloud]})
         entry = {
             "team": name, "monthly_min": cents(low), "monthly_max": cents(high), "clouds": clouds,
             "unpriced": sum(1 for x in lines if x.status == UNPRICED), "not_priced": not_priced(lines),
@@ -58,7 +62,8 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
     low = sum((Decimal(str(t["monthly_min"])) for t in out_teams), Decimal(0))
     high = sum((Decimal(str(t["monthly_max"])) for t in out_teams), Decimal(0))
     every = [x for x in estimate.lines if team is None or x.team == team]
-    return {"month": month, "currency": CURRENCY, "stacks": estimate.stacks, "teams": out_teams,
+    caveats = sum(1 for t in out_teams for c in t["clouds"] for x in c["lines"] if x.get("caveat"))
+    return {"caveats": caveats, "month": month, "currency": CURRENCY, "stacks": estimate.stacks, "teams": out_teams,
             "totals": {"monthly_min": cents(low), "monthly_max": cents(high)}, "not_priced": not_priced(every),
             "compute_by_capacity": capacity}
 
@@ -89,6 +94,18 @@ def not_priced_text(summary: dict) -> str:
     return f"{summary['count']} unpriced: {groups}"
 
 
+def caveat_text(line: dict) -> str:
+    """'' or ' CAVEAT: <doubt/age of the price row>' for a line's "how" column."""
+    return f" CAVEAT: {line['caveat']}" if line.get("caveat") else ""
+
+
+def caveat_note(report: dict) -> str:
+    """The sentence under a report's summary that says how many figures rest on a doubtful or old price row."""
+    count = report.get("caveats", 0)
+    return (f"{count} priced line(s) use a price row in doubt or more than {STALE_AFTER_MONTHS} months old "
+            "(marked CAVEAT)." if count else "")
+
+
 def by_cost(lines: list[dict]) -> list[dict]:
     """Largest monthly max first (then min, then address); unpriced lines last, as they have no figure."""
     return sorted(lines, key=lambda x: (x["status"] == "unpriced", -x["monthly_max"], -x["monthly_min"],
@@ -102,7 +119,7 @@ def to_json(report: dict) -> str:
 def to_csv(report: dict) -> str:
     buf = io.StringIO()
     fields = ["team", "cloud", "stack", "address", "component", "status", "capacity", "currency", "monthly_min",
-              "monthly_max", "unit_price", "price_ref", "explain"]
+              "monthly_max", "unit_price", "price_ref", "explain", "caveat"]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     currency = report["currency"]
@@ -130,6 +147,8 @@ def to_markdown(report: dict, *, free: bool = False) -> str:
                f"**{money(report['totals']['monthly_max'])}** | | | {report['not_priced']['count']} |")
     out += ["", "Totals and budget percentages are of the priced lines only. "
                 f"**Not priced:** {not_priced_text(report['not_priced']).replace('|', '/')}"]
+    if caveat_note(report):
+        out += ["", f"**Price caveats:** {caveat_note(report)}"]
     for t in report["teams"]:
         out += ["", f"### {t['team']}", "", f"| cloud | resource | component | min/month ({cur}) | max/month ({cur}) "
                 "| how |", "|---|---|---|---:|---:|---|"]
@@ -137,15 +156,16 @@ def to_markdown(report: dict, *, free: bool = False) -> str:
             for line in c["lines"]:
                 if line["status"] == "free" and not free:
                     continue
+                how = line["explain"] + caveat_text(line).replace("CAVEAT:", "**CAVEAT:**")
                 out.append(f"| {c['cloud']} | `{line['address']}` | {line['component']} | "
-                           f"{amount(line, 'monthly_min')} | {amount(line, 'monthly_max')} | "
-                           f"{line['explain'].replace('|', '/')} |")
+                           f"{amount(line, 'monthly_min')} | {amount(line, 'monthly_max')} | {how.replace('|', '/')} |")
         out += ["", f"Not priced ({t['team']}): {not_priced_text(t['not_priced']).replace('|', '/')}"]
     return "\n".join(out) + "\n"
 
 
 def to_table(report: dict, console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     cur = report["currency"]
     summary = Table("team", f"monthly min ({cur})", f"monthly max ({cur})", "jobs this month", "budget used",
@@ -158,6 +178,8 @@ def to_table(report: dict, console) -> None:
     console.print(summary)
     console.print(f"Totals and budget percentages are of the priced lines only. Not priced: "
                   f"{not_priced_text(report['not_priced'])}", highlight=False, markup=False)
+    if caveat_note(report):
+        console.print(f"Price caveats: {caveat_note(report)}", style="yellow", highlight=False, markup=False)
     for t in report["teams"]:
         detail = Table("cloud", "resource", "component", f"min/month ({cur})", f"max/month ({cur})", "how",
                        title=t["team"])
@@ -165,8 +187,11 @@ def to_table(report: dict, console) -> None:
             for line in c["lines"]:
                 if line["status"] == "free":
                     continue
+                how = Text(line["explain"])
+                if line.get("caveat"):
+                    how.append(caveat_text(line), style="yellow")
                 detail.add_row(c["cloud"], line["address"], line["component"], amount(line, "monthly_min"),
-                               amount(line, "monthly_max"), line["explain"])
+                               amount(line, "monthly_max"), how)
         console.print(detail)
 
 
@@ -179,12 +204,14 @@ td, th {{ border: 1px solid #ccd; padding: .3rem .6rem; vertical-align: top; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 td.address {{ max-width: 28rem; }} td.address code {{ overflow-wrap: anywhere; word-break: break-all; }}
 tr.total td, tr.subtotal td {{ font-weight: bold; background: #f3f5f8; }} .muted {{ color: #667; font-size: .85rem; }}
+.caveat {{ color: #9a4d00; font-weight: 600; }}
 .charts {{ display: flex; gap: 3rem; flex-wrap: wrap; }} svg text {{ font-size: 12px; }}
 </style></head><body>
 <h1>terraml cost estimate <span class="muted">{month}</span></h1>
 <p id="currency" data-currency="{currency}">All figures are monthly, in {currency}. Totals and budget percentages are
 of the priced lines only; unpriced resources are counted under "not priced", with the reasons.</p>
 <p class="muted">Stacks: {stacks}. Every line names its price row.</p>
+<p id="caveats" data-count="{caveat_count}">{caveat_note}</p>
 <div class="charts">
   <figure><figcaption>Monthly cost per team (min and max, {currency})</figcaption><svg id="chart-teams" width="520">
   </svg></figure>
@@ -234,6 +261,14 @@ document.body.setAttribute("data-addresses-cut", [...document.querySelectorAll("
 document.body.setAttribute("data-rendered", "true");
 </script></body></html>
 """
+
+
+def _caveat_attr(line: dict) -> str:
+    return f' data-caveat="{html.escape(line["caveat"])}"' if line.get("caveat") else ""
+
+
+def _caveat_html(line: dict) -> str:
+    return f' <span class="caveat">CAVEAT: {html.escape(line["caveat"])}</span>' if line.get("caveat") else ""
 
 
 def _not_priced_html(summary: dict, scope: str) -> str:
@@ -312,11 +347,13 @@ def to_html(report: dict, diff: dict | None = None) -> str:
         lines = by_cost([{**line, "cloud": c["cloud"]} for c in t["clouds"] for line in c["lines"]
                          if line["status"] != "free"])
         rows = "".join(
-            f'<tr class="line" data-team="{name}" data-status="{line["status"]}" data-max="{line["monthly_max"]:.2f}">'
+            f'<tr class="line" data-team="{name}" data-status="{line["status"]}" data-max="{line["monthly_max"]:.2f}"'
+            f'{_caveat_attr(line)}>'
             f'<td>{esc(line["cloud"])}</td>'
             f'<td class="address"><code>{esc(line["stack"])}:{esc(line["address"])}</code></td>'
             f'<td>{esc(line["component"])}</td><td class="num">{amount(line, "monthly_min")}</td>'
-            f'<td class="num">{amount(line, "monthly_max")}</td><td class="muted">{esc(line["explain"])}</td></tr>'
+            f'<td class="num">{amount(line, "monthly_max")}</td><td class="muted">{esc(line["explain"])}'
+            f'{_caveat_html(line)}</td></tr>'
             for line in lines)
         rows += (f'<tr class="subtotal" data-team="{name}"><td colspan="3">{name} subtotal (priced lines; '
                  f'{t["not_priced"]["count"]} unpriced)</td>'
@@ -331,4 +368,5 @@ def to_html(report: dict, diff: dict | None = None) -> str:
                        grand_min=money(report["totals"]["monthly_min"]),
                        grand_max=money(report["totals"]["monthly_max"]), grand_count=report["not_priced"]["count"],
                        not_priced=_not_priced_html(report["not_priced"], "all"),
-                       diff=_diff_html(diff) if diff else "")
+                       diff=_diff_html(diff) if diff else "", caveat_count=report.get("caveats", 0),
+                       caveat_note=esc(caveat_note(report) or "No price row in doubt or out of date."))

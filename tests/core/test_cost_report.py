@@ -29,7 +29,7 @@ DAY = date(2026, 11, 30)  # Kubernetes 1.33 is in EKS extended support on this d
 def report(synth_dir, example_spec):
     est = estimate(read_stacks(synth_dir), load_catalog(), today=DAY)
     budgets = {t.name: t.budget.monthly_usd for t in example_spec.platform.teams if t.budget}
-    return rep.build(est, budgets=budgets, jobs=[], month="2026-11")
+    return rep.build(est, budgets=budgets, jobs=[], month="2026-11", today=DAY)
 
 
 def test_team_totals_are_the_sum_of_their_priced_lines(report):
@@ -221,3 +221,54 @@ def test_cost_usage_prints_a_usage_file_that_loads(tmp_path):
     helped = subprocess.run([sys.executable, "-m", "terraml.cli", "cost", "report", "--help"], capture_output=True,
                             text=True, env={**tool_env(), "COLUMNS": "200"}, timeout=60)
     assert "`terraml cost usage` prints every field with its default" in helped.stdout
+
+
+def _caveat_report() -> dict:
+    """Two priced lines: an Azure-style spot line whose spot price is dated ~2024-08-18 (27 months before DAY,
+    (2026 - 2024) x 12 + (11 - 8)), and an on-demand line of the same row (dated 2026-06-18: no caveat)."""
+    as_of = "2026-06-18 (on-demand); ~2024-08-18 (spot)"
+    spot = Line(stack="t-azure", team="t", cloud="azure", region="eastus", address="pool.spot", resource_type="x",
+                component="nodes", status=PRICED, monthly_min=Decimal("0"), monthly_max=Decimal("648.87"),
+                quantity_min=0, quantity_max=1460, unit="node-hours", unit_price=0.444433, capacity="spot",
+                price_ref="vm_prices.csv azure eastus Standard_NC24ads_A100_v4 spot", source="s", as_of=as_of)
+    od = Line(stack="t-azure", team="t", cloud="azure", region="eastus", address="pool.od", resource_type="x",
+              component="nodes", status=PRICED, monthly_min=Decimal("0"), monthly_max=Decimal("5362.58"),
+              quantity_min=0, quantity_max=1460, unit="node-hours", unit_price=3.673, capacity="on-demand",
+              price_ref="vm_prices.csv azure eastus Standard_NC24ads_A100_v4 ondemand", source="s", as_of=as_of)
+    return rep.build(Estimate([spot, od], stacks=["t-azure"]), month="2026-11", today=DAY)
+
+
+CAVEAT = "spot price 27 months old (as of ~2024-08-18)"
+
+
+def test_a_price_row_caveat_shows_in_every_format():
+    report = _caveat_report()
+    lines = {x["address"]: x for x in report["teams"][0]["clouds"][0]["lines"]}
+    assert (lines["pool.spot"]["caveat"], lines["pool.od"]["caveat"], report["caveats"]) == (CAVEAT, "", 1)
+    assert json.loads(rep.to_json(report))["teams"][0]["clouds"][0]["lines"][0]["caveat"] == CAVEAT
+    rows = {r["address"]: r for r in csv.DictReader(io.StringIO(rep.to_csv(report))) if r["address"]}
+    assert (rows["pool.spot"]["caveat"], rows["pool.od"]["caveat"]) == (CAVEAT, "")
+    md = rep.to_markdown(report)
+    [spot_row] = [x for x in md.splitlines() if "`pool.spot`" in x]
+    assert spot_row.endswith(f"**CAVEAT:** {CAVEAT} |") and "**Price caveats:** 1 priced line(s)" in md
+    assert "CAVEAT" not in next(x for x in md.splitlines() if "`pool.od`" in x)
+    page = rep.to_html(report)
+    assert f'data-caveat="{CAVEAT}"' in page and f'<span class="caveat">CAVEAT: {CAVEAT}</span>' in page
+    assert '<p id="caveats" data-count="1">' in page
+    from rich.console import Console
+
+    console = Console(record=True, width=400)
+    rep.to_table(report, console)
+    text = console.export_text()
+    assert f"CAVEAT: {CAVEAT}" in text and text.count("CAVEAT:") == 1 and "Price caveats: 1 priced line(s)" in text
+
+
+def test_the_example_report_marks_the_doubtful_and_old_rows(report):
+    """On DAY: gcp.gke.cluster was last corroborated 2025-05-21 (18 months); the Azure spot pools' spot price is
+    ~2024-08-18 (27 months); the AWS public IPv4 price is dated 2024-02-01 (33 months)."""
+    caveats = {(x["resource_type"], x["caveat"]) for t in report["teams"] for c in t["clouds"] for x in c["lines"]
+               if x["caveat"]}
+    assert ("google_container_cluster", "price 18 months old (as of corroborated 2025-05-21)") in caveats
+    assert ("aws_eip", "price 33 months old (as of 2024-02-01 (effective))") in caveats
+    assert any(c == CAVEAT for _, c in caveats)
+    assert report["caveats"] == sum(1 for t in report["teams"] for c in t["clouds"] for x in c["lines"] if x["caveat"])
