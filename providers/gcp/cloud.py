@@ -1,5 +1,5 @@
-"""GCP: GKE team stacks (Artifact Registry, Cloud Storage, Vertex AI), validated and priced; the Vertex AI
-backend is not built yet."""
+"""GCP: GKE team stacks (Artifact Registry, Cloud Storage, Vertex AI), validated and priced, and the Vertex AI
+backend (CustomJobs on Spot or standard capacity; model rollouts on the stack's endpoints)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,8 @@ class GcpCloud(Cloud):
     FEATURE_TYPES = frozenset({"integral", "fractional", "string", "vector"})
     NAME_RULES = NAME_RULES
     UNSUPPORTED = {
-        Feature.TRAINING: "the Vertex AI backend is not built yet; train with --cloud local or aws",
-        Feature.SERVING: "the stack creates the Vertex AI endpoints, but deploying models to them needs the Vertex "
-                         "AI backend, which is not built yet",
-        Feature.UNDEPLOY: "the Vertex AI backend, which undeploys models from endpoints, is not built yet",
+        Feature.SIMULATED_INTERRUPTIONS: "Vertex AI cannot preempt a Spot job on request; simulate spot "
+                                         "interruptions with --cloud local",
         Feature.BILLING: "not built yet: the GCP source reads the Cloud Billing export in BigQuery",
     }
 
@@ -90,6 +88,9 @@ class GcpCloud(Cloud):
         from terraml.providers.gcp.stack import GcpTeamStack
 
         return GcpTeamStack(scope, ctx)
+
+    def backend(self, settings):
+        return self.load("terraml.providers.gcp.vertex").VertexBackend.from_settings(settings)
 
     def pricers(self):
         from terraml.providers.gcp.pricing import PRICERS
