@@ -3,8 +3,10 @@ write. Every type the GCP team stack emits is here: priced, free with the reason
 
 from __future__ import annotations
 
+import re
+
 from terraml.cost.model import Line
-from terraml.cost.pricing import ResourceToPrice, free_because, no_price_row
+from terraml.cost.pricing import ResourceToPrice, free_because
 from terraml.providers.gcp.machines import ACCELERATOR, Gpus, bundled_gpus
 from terraml.providers.gcp.regions import ZONE
 
@@ -116,9 +118,65 @@ def feature_online_store(r: ResourceToPrice) -> list[Line]:
                      "node counts: the store's Bigtable autoscaling minimum and maximum; storage is not included")]
 
 
+ENDPOINT_DESCRIPTION = re.compile(r"^terraml endpoint [^:]+: (?P<machine>[a-z0-9-]+)(?: \+ (?P<count>\d+) x "
+                                  r"(?P<accelerator>[A-Za-z0-9-]+))?, (?P<low>\d+)-(?P<high>\d+) replicas")
+"""What the GCP stack writes into a Vertex AI endpoint's description (providers/gcp/stack.py): the machine, the
+GPUs and the replica range the Vertex AI backend deploys models with."""
+
+
 def vertex_endpoint(r: ResourceToPrice) -> list[Line]:
-    return r.unpriced("the endpoint itself has no charge; the nodes of the models the Vertex AI backend deploys onto "
-                      "it are billed per node-hour, and the stack does not hold them", "deployed models")
+    """The deployed model's nodes: machine-hours at the endpoint's minimum and maximum replicas, from a Vertex AI
+    online prediction row (the endpoint itself has no charge)."""
+    match = ENDPOINT_DESCRIPTION.match(str(r.block.get("description") or ""))
+    if match is None:
+        return r.unpriced("the endpoint itself has no charge; the machine type and replicas of the models deployed "
+                          "onto it are not in the stack", "deployed model nodes")
+    machine, low, high = match["machine"], int(match["low"]), int(match["high"])
+    hours = r.usage.hours_per_month
+    gpus = f" + {match['count']} x {match['accelerator']}" if match["accelerator"] else ""
+    what = f"{low}-{high} replicas x {hours:g} h of {machine}{gpus} ({low * hours:g}-{high * hours:g} node-hours)"
+    row = r.catalog.managed_row("gcp", r.region, machine, "online prediction node-hour")
+    if row is None:
+        return r.unpriced(f"Vertex AI online prediction, {what}: no online prediction price for {machine} in "
+                          f"{r.region} in managed_ml_prices.csv (Vertex AI bills prediction nodes above the Compute "
+                          "Engine price, so the VM row does not apply)", "deployed model nodes")
+    lines = [r.hourly("deployed model nodes", low, high, row.usd_per_hour,
+                      f"managed_ml_prices.csv gcp {r.region} {machine} online prediction", row.source, row.as_of,
+                      "on-demand", f"replicas: the endpoint's min_replicas-max_replicas ({low}-{high})")]
+    if match["accelerator"] and bundled_gpus(machine) is None:
+        lines += r.unpriced(f"Vertex AI online prediction GPUs, {match['count']} x {match['accelerator']} per node: "
+                            "no accelerator row in managed_ml_prices.csv", "deployed model GPUs")
+    return lines
+
+
+def router_nat(r: ResourceToPrice) -> list[Line]:
+    return r.unpriced("Cloud NAT: billed per VM using the gateway per hour and per GB processed; no sourced GCP NAT "
+                      "row in fixed_fees.csv (none in shared/pricing)", "gateway and data processed")
+
+
+def kms_crypto_key(r: ResourceToPrice) -> list[Line]:
+    period = str(r.block.get("rotation_period") or "")
+    days = int(period[:-1]) / 86400 if period.endswith("s") and period[:-1].isdigit() else None
+    rotation = (f"it rotates every {days:g} days and each version stays billed until destroyed" if days
+                else "each version stays billed until destroyed")
+    return r.unpriced(f"Cloud KMS: billed per active key version per month ({rotation}) and per operation; no sourced "
+                      "GCP KMS row in fixed_fees.csv (none in shared/pricing)", "key versions")
+
+
+def bigquery_table(r: ResourceToPrice) -> list[Line]:
+    if r.block.get("view"):
+        return r.free("a view stores no data; the queries that read it are billed to whoever runs them")
+    return r.unpriced("BigQuery storage (per GB-month, active and long-term) and the queries that read it: no sourced "
+                      "BigQuery row in fixed_fees.csv (none in shared/pricing)", "table storage")
+
+
+def feature_view(r: ResourceToPrice) -> list[Line]:
+    cron = _block(r.block.get("sync_config")).get("cron")
+    row = r.catalog.managed_row("gcp", r.region, "data processing node", "feature store data processing")
+    rate = f" at ${row.usd_per_hour:g}/node-hour (managed_ml_prices.csv)" if row else ""
+    when = f" on the schedule '{cron}'" if cron else ""
+    return r.unpriced(f"Vertex AI Feature Store sync{when} is billed per data processing node-hour{rate}; the "
+                      "node-hours of a sync depend on the data and are not in the stack", "feature view sync")
 
 
 FREE = {
@@ -134,12 +192,6 @@ FREE = {
     "google_vertex_ai_feature_group_feature": "the Feature Registry (feature groups and features) carries no charge",
 }
 
-UNPRICED = {
-    "google_compute_router_nat": "Cloud NAT (per gateway-hour and per GB processed)",
-    "google_kms_crypto_key": "Cloud KMS key versions (per active version-month) and operations",
-    "google_bigquery_table": "BigQuery storage (per GB-month) and the queries that read it",
-    "google_vertex_ai_feature_online_store_featureview": "Vertex AI Feature Store sync (data processing node-hours)",
-}
 
 PRICERS = {
     "google_container_cluster": container_cluster,
@@ -148,6 +200,9 @@ PRICERS = {
     "google_storage_bucket": storage_bucket,
     "google_vertex_ai_feature_online_store": feature_online_store,
     "google_vertex_ai_endpoint": vertex_endpoint,
+    "google_compute_router_nat": router_nat,
+    "google_kms_crypto_key": kms_crypto_key,
+    "google_bigquery_table": bigquery_table,
+    "google_vertex_ai_feature_online_store_featureview": feature_view,
     **{t: free_because(why) for t, why in FREE.items()},
-    **{t: no_price_row(what) for t, what in UNPRICED.items()},
 }

@@ -113,9 +113,45 @@ def test_gke_cluster_fee_and_bigtable_online_store(tmp_path):
     assert money(store) == (686.2, 2058.6)
 
 
-def test_the_stack_prices_its_pools_and_lists_what_it_cannot_price(example):
+def _endpoint(tmp_path, description):
+    s = write_stack(tmp_path, "nlp-gcp", {"google_vertex_ai_endpoint": {"ep": {
+        "location": "us-central1", "description": description}}})
+    return lines(estimate([s], load_catalog()), "nlp-gcp", "google_vertex_ai_endpoint")
+
+
+def test_vertex_endpoint_nodes_are_priced_at_min_and_max_replicas(tmp_path):
+    """n1-standard-4 online prediction, us-central1, 0.219 $/node-hour: 1 replica x 730 h = 159.87; 3 replicas =
+    479.61."""
+    [nodes] = _endpoint(tmp_path, "terraml endpoint e: n1-standard-4, 1-3 replicas, deployed by the Vertex AI backend")
+    assert (nodes.component, nodes.status, money(nodes)) == ("deployed model nodes", "priced", (159.87, 479.61))
+    assert round(0.219 * H, 4) == 159.87 and round(3 * 0.219 * H, 4) == 479.61
+    assert nodes.price_ref == "managed_ml_prices.csv gcp us-central1 n1-standard-4 online prediction"
+
+
+def test_vertex_endpoint_gpus_and_machines_without_a_prediction_row_are_unpriced_with_the_hours(tmp_path):
+    nodes, gpus = _endpoint(tmp_path, "terraml endpoint e: n1-standard-4 + 1 x T4, 2-2 replicas, deployed by ...")
+    assert money(nodes) == (round(2 * 0.219 * H, 4),) * 2 and gpus.status == "unpriced"
+    assert "1 x T4 per node" in gpus.reason
+
+
+def test_the_example_stack_prices_or_explains_every_resource(example):
     train = lines(example, "nlp-gcp", "google_container_node_pool", contains="train")
     assert [(x.component, x.capacity, money(x)) for x in train] == [
         ("nodes", "spot", (0.0, 31974.7008)), ("bundled Local SSD", None, (0.0, 480.0))]
     [budget] = lines(example, "nlp-gcp", "google_billing_budget")
     assert budget.status == "free"
+    [endpoint] = lines(example, "nlp-gcp", "google_vertex_ai_endpoint")
+    assert endpoint.status == "unpriced" and endpoint.reason.startswith(
+        "Vertex AI online prediction, 1-2 replicas x 730 h of g2-standard-8 + 1 x L4 (730-1460 node-hours): no online "
+        "prediction price for g2-standard-8 in us-central1")
+    [nat] = lines(example, "nlp-gcp", "google_compute_router_nat")
+    assert nat.status == "unpriced" and "no sourced GCP NAT row" in nat.reason
+    assert all(x.status == "unpriced" and "rotates every 90 days" in x.reason
+               for x in lines(example, "nlp-gcp", "google_kms_crypto_key"))
+    tables = {("source" in x.address, x.status) for x in lines(example, "nlp-gcp", "google_bigquery_table")}
+    assert tables == {(True, "free"), (False, "unpriced")}  # the view stores nothing; the table's storage has no row
+    [sync] = lines(example, "nlp-gcp", "google_vertex_ai_feature_online_store_featureview")
+    assert "$0.08/node-hour" in sync.reason
+    gcp = [x for x in example.lines if x.stack == "nlp-gcp"]
+    assert all(x.reason for x in gcp if x.status != "priced")
+    assert not [x for x in gcp if "no pricer" in x.reason]
