@@ -131,3 +131,5 @@ class AksCluster(Module):
         self.ca_certificate = self.cluster.attr("kube_config[0].cluster_ca_certificate")
         self.kubelet_object_id = self.cluster.attr("kubelet_identity[0].object_id")
         self.oidc_issuer_url = self.cluster.attr("oidc_issuer_url")
+        # The group AKS creates for the nodes (MC_<group>_<cluster>_<location>): the GPU spend is billed there.
+        self.node_resource_group = self.cluster.attr("node_resource_group")

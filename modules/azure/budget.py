@@ -1,4 +1,14 @@
-"""A monthly consumption budget on the team's resource group, alerting the owners."""
+"""A monthly consumption budget on the team's spend, alerting the owners.
+
+AKS runs the nodes (the GPU spend) in a node resource group of its own, next to the team's resource group.
+The budget is therefore a subscription budget filtered to both resource groups, not a budget on one group:
+
+- a budget on the team's group alone misses every node (what the budget is mostly for);
+- a second budget on the node group would split one amount in two, and each would alert only when its own
+  half overran, so the team could spend up to twice its budget before hearing of it;
+- a filter on the team tag would depend on every resource AKS makes in the node group (scale sets, disks, load
+  balancers, public IPs) carrying the tag when it is billed; the resource-group filter catches them all.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +28,21 @@ START_OF_THIS_MONTH = "${formatdate(\"YYYY-MM-01'T'00:00:00Z\", plantimestamp())
 
 
 @dataclass(frozen=True, kw_only=True)
-class ResourceGroupBudgetProps:
+class TeamBudgetProps:
     name: str
-    resource_group_id: str
+    """Unique in the subscription (AzureNames.budget carries the team prefix)."""
+    subscription_id: str
+    """The subscription's resource id, '/subscriptions/<uuid>'."""
+    resource_groups: list[str]
+    """Names of the groups whose spend counts (the team's group and the AKS node group), lower case: Cost
+    Management reports resource group names in lower case."""
     monthly_usd: float
     owners: list[str]
     alert_at_percent: list[int]
 
 
-class ResourceGroupBudget(Module):
-    def __init__(self, scope: Construct, id: str, props: ResourceGroupBudgetProps):
+class TeamBudget(Module):
+    def __init__(self, scope: Construct, id: str, props: TeamBudgetProps):
         super().__init__(scope, id)
         thresholds = sorted(set(props.alert_at_percent))
         if len(thresholds) + 1 > MAX_NOTIFICATIONS:
@@ -39,8 +54,10 @@ class ResourceGroupBudget(Module):
                           "contact_emails": emails} for pct in thresholds]
         notifications.append({"enabled": True, "threshold": 100, "operator": "GreaterThan",
                               "threshold_type": "Forecasted", "contact_emails": emails})
-        Resource(self, "budget", "azurerm_consumption_budget_resource_group", {
-            "name": props.name, "resource_group_id": props.resource_group_id, "amount": props.monthly_usd,
+        Resource(self, "budget", "azurerm_consumption_budget_subscription", {
+            "name": props.name, "subscription_id": props.subscription_id, "amount": props.monthly_usd,
             "time_grain": "Monthly", "time_period": {"start_date": START_OF_THIS_MONTH},
+            "filter": {"dimension": [{"name": "ResourceGroupName", "operator": "In",
+                                      "values": list(props.resource_groups)}]},
             "notification": notifications,
         }, lifecycle={"ignore_changes": ["time_period"]})

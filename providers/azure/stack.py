@@ -16,7 +16,7 @@ from terraml.modules.azure.azureml import (
     MlWorkspace,
     MlWorkspaceProps,
 )
-from terraml.modules.azure.budget import ResourceGroupBudget, ResourceGroupBudgetProps
+from terraml.modules.azure.budget import TeamBudget, TeamBudgetProps
 from terraml.modules.azure.cluster_addons import ClusterAddons, ClusterAddonsProps
 from terraml.modules.azure.container_registry import ContainerRegistry, ContainerRegistryProps
 from terraml.modules.azure.key_vault import KeyVault, KeyVaultKey, KeyVaultKeyProps, KeyVaultProps
@@ -190,8 +190,12 @@ class AzureTeamStack(TerraformStack):
                 target_id=target_id, subresource=subresource, dns_zone_ids=zones.for_subresource(subresource)))
 
         if team.budget:
-            ResourceGroupBudget(self, "budget", ResourceGroupBudgetProps(
-                name=names.budget, resource_group_id=group.attr("id"), monthly_usd=team.budget.monthly_usd,
+            # The team's group and the AKS node group, where the nodes are billed (modules/azure/budget.py says
+            # why one subscription budget filtered to both, not one budget per group or a tag filter).
+            node_group = f"${{lower({cluster.node_resource_group[2:-1]})}}"
+            TeamBudget(self, "budget", TeamBudgetProps(
+                name=names.budget, subscription_id=f"/subscriptions/{azure.subscription_id}",
+                resource_groups=[names.resource_group.lower(), node_group], monthly_usd=team.budget.monthly_usd,
                 owners=list(team.owners), alert_at_percent=list(team.budget.alert_at_percent)))
         TerraformOutput(self, "resource_group", value=names.resource_group)
         TerraformOutput(self, "cluster_name", value=names.cluster)

@@ -323,10 +323,17 @@ def test_online_endpoint_is_created_and_then_left_to_terraml_deploy(nlp):
 
 
 # ---------------------------------------------------------------- budget and tags
-def test_budget_on_the_team_resource_group_alerts_the_owners(nlp):
-    b = one(nlp, "azurerm_consumption_budget_resource_group")
-    assert b["resource_group_id"] == "${azurerm_resource_group.resource-group.id}"
-    assert (b["amount"], b["time_grain"]) == (35000, "Monthly")
+def test_budget_covers_the_team_group_and_the_aks_node_group_and_alerts_the_owners(nlp):
+    """AKS bills the nodes (the GPU spend) in its node resource group: one subscription budget filtered to both
+    groups, so one amount covers everything the stack runs."""
+    assert blocks(nlp, "azurerm_consumption_budget_resource_group") == []
+    b = one(nlp, "azurerm_consumption_budget_subscription")
+    assert b["subscription_id"] == "/subscriptions/00000000-0000-0000-0000-000000000000"
+    cluster = address(nlp, "azurerm_kubernetes_cluster")
+    assert b["filter"] == {"dimension": [{"name": "ResourceGroupName", "operator": "In", "values": [
+        "rg-acme-nlp-prod", "${lower(" + cluster + ".node_resource_group)}"]}]}
+    assert "node_resource_group" not in one(nlp, "azurerm_kubernetes_cluster")  # AKS's own name: no replacement
+    assert (b["amount"], b["time_grain"], b["name"]) == (35000, "Monthly", "budget-acme-nlp-prod-monthly")
     actual = sorted(n["threshold"] for n in b["notification"] if n["threshold_type"] == "Actual")
     assert actual == [80, 100]
     assert [n["threshold"] for n in b["notification"] if n["threshold_type"] == "Forecasted"] == [100]
