@@ -1,9 +1,17 @@
 """Building blocks every construct uses: generic resources, providers and the tagging aspect.
 
-terraml emits resources through cdktn core's generic ``TerraformResource`` instead of the typed
-provider bindings: the bindings cost seconds and gigabytes to load (one jsii assembly per provider),
-while the generic class synthesizes the same Terraform JSON. The test suite rebuilds every block
-with the typed bindings to prove the attributes, nesting and types are right.
+terraml writes resources and data sources as plain Terraform JSON instead of through the typed provider
+bindings: the bindings cost seconds and gigabytes to load (one jsii assembly per provider), while plain
+JSON is the same Terraform. The test suite rebuilds every block with the typed bindings to prove the
+attributes, nesting and types are right.
+
+Resources and data sources are not cdktn constructs either. Each construct costs a call into the Node
+kernel to create it and two more at synth (one per resolve pass); a team stack has about a hundred of
+them, which made synth three to four times slower than an empty cdktn app. They are plain Python
+objects instead, registered with their stack, and one cdktn element per stack (``StackBlocks``) hands
+them all to cdktn in one callback, in exactly the JSON cdktn would have written for each: the same
+Terraform names (``logical_id``, cdktn's makeUniqueId), the same ``//`` metadata, meta-arguments and
+override notes. Providers, outputs, backends and assets stay cdktn constructs.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import hashlib
 import re
 from typing import Any
 
-from cdktn import TerraformDataSource, TerraformProvider, TerraformResource
+from cdktn import TerraformElement, TerraformProvider
 from constructs import Construct
 
 from terraml.cloud import ProviderSource
@@ -35,12 +43,6 @@ def provider_source(name: str) -> ProviderSource:
     return cloud.TERRAFORM_PROVIDERS[name]
 
 
-def _metadata(resource_type: str) -> dict[str, str]:
-    name = resource_type.split("_", 1)[0]
-    version = provider_source(name).version
-    return {"provider_name": name, "provider_version_constraint": version}
-
-
 def _prune(value: Any) -> Any:
     """Drop None values at any depth: an attribute left unset is absent, not null."""
     if isinstance(value, dict):
@@ -48,19 +50,6 @@ def _prune(value: Any) -> Any:
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
-
-
-class _PlainAttributes:
-    """Hands all attributes to cdktn in one callback at synth time.
-
-    One ``add_override`` per attribute would cost a jsii round trip each (about a thousand per
-    team stack); overriding the protected ``synthesizeAttributes`` costs one per resource.
-    """
-
-    attrs: dict[str, Any]
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return _prune(self.attrs)
 
 
 def stack_of(scope: Construct):
@@ -76,8 +65,9 @@ def path_in_stack(scope: Construct) -> tuple[str, ...]:
 def logical_id(path: tuple[str, ...]) -> str:
     """The Terraform name cdktn gives an element at this path in its stack (its makeUniqueId).
 
-    Computed here so that references cost no call into the Node kernel; the test suite checks every
-    reference in the synthesized stacks against the names cdktn actually wrote.
+    terraml names its blocks with it, so that a block keeps the name it had when it was a cdktn
+    construct (renaming one replaces the cloud resource); the test suite checks it against cdktn's own
+    makeUniqueId for the shapes of path terraml uses.
     """
     def clean(part: str) -> str:
         return re.sub(r"[^A-Za-z0-9_-]", "", part)
@@ -93,6 +83,18 @@ def logical_id(path: tuple[str, ...]) -> str:
     return "_".join(clean(p) for p in human if p != "Resource")[:240] + "_" + digest
 
 
+def _claim(scope: Construct, id: str) -> None:
+    """Construct ids are unique within their scope, as cdktn requires of its constructs."""
+    taken = getattr(scope, "_terraml_ids", None)
+    if taken is None:
+        taken = set()
+        scope._terraml_ids = taken
+    if id in taken:
+        where = "/".join(path_in_stack(scope) or ()) or "the stack"
+        raise ValueError(f"there is already a construct with id '{id}' in {where}")
+    taken.add(id)
+
+
 class Module(Construct):
     """Base of terraml's constructs: remembers its stack and path, so resources inside can register
     there and know their Terraform names."""
@@ -102,30 +104,148 @@ class Module(Construct):
         self.terraml_stack = stack_of(scope)
         parent = path_in_stack(scope)
         self.terraml_path = None if parent is None else (*parent, id)
+        if parent is not None:
+            _claim(scope, id)
 
 
-class _Referable(_PlainAttributes):
-    """What resources and data sources share: their type, plain attributes, and references by a
-    Terraform name computed in Python."""
+class StackBlocks(TerraformElement):
+    """Every resource and data source of one terraml stack, handed to cdktn as one element.
 
+    cdktn calls ``to_terraform`` once per resolve pass and ``to_metadata`` once; each returns what the
+    blocks' own cdktn constructs would have returned, merged. Created by the stack's first block.
+    """
+
+    def __init__(self, stack: Construct):
+        super().__init__(stack, "terraml-blocks")
+        self.terraml_blocks: list[_Block] = []
+        self.terraml_names: set[tuple[str, str, str]] = set()
+        self.terraml_providers: set[str] = set()
+        self._stack_path = stack.node.path
+
+    @staticmethod
+    def of(stack: Construct) -> StackBlocks:
+        blocks = getattr(stack, "_terraml_blocks", None)
+        if blocks is None:
+            blocks = StackBlocks(stack)
+            stack._terraml_blocks = blocks
+        return blocks
+
+    def add(self, block: _Block) -> None:
+        key = (block.section, block.resource_type, block._logical_id)
+        if key in self.terraml_names:
+            raise ValueError(f"two blocks of {self._stack_path} are named {block.resource_type}."
+                             f"{block._logical_id}; give one of them another construct id")
+        self.terraml_names.add(key)
+        self.terraml_blocks.append(block)
+
+    def to_terraform(self) -> Any:
+        missing = sorted({b.provider_name for b in self.terraml_blocks} - self.terraml_providers)
+        if missing:  # cdktn's own check (ValidateProviderPresence), which sees only its constructs
+            raise ValueError(f"stack {self._stack_path} has blocks of the Terraform providers {missing} but no "
+                             "provider construct for them; add a Provider for each")
+        out: dict[str, dict] = {}
+        for block in self.terraml_blocks:
+            out.setdefault(block.section, {}).setdefault(block.resource_type, {})[block._logical_id] = \
+                block.to_json(self._stack_path)
+        return out
+
+    def to_metadata(self) -> Any:
+        overrides: dict[str, list[str]] = {}
+        for block in self.terraml_blocks:
+            if block.overrides:
+                overrides.setdefault(block.resource_type, []).extend(block.overrides)
+        return {"overrides": overrides} if overrides else {}
+
+    def to_hcl_terraform(self) -> Any:
+        raise NotImplementedError("terraml stacks synthesize Terraform JSON only (no hclOutput)")
+
+
+class _Block:
+    """What resources and data sources share: their type, plain attributes, meta-arguments, and
+    references by their Terraform name."""
+
+    section = "resource"
     _reference_prefix = ""
 
-    def _name_in_stack(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any]) -> None:
+    def __init__(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any], *,
+                 lifecycle: dict | None = None, depends_on: list | None = None,
+                 provider: TerraformProvider | None = None, skip_checks: dict[str, str] | None = None):
+        stack, parent = stack_of(scope), path_in_stack(scope)
+        if stack is None or parent is None:
+            raise TypeError(f"{resource_type} '{id}': the scope must be a terraml stack or a Module inside one")
+        _claim(scope, id)
         self.resource_type = resource_type
+        self.provider_name = resource_type.split("_", 1)[0]
         self.attrs = dict(attrs)
-        parent = path_in_stack(scope)
-        self._logical_id: str | None = None if parent is None else logical_id((*parent, id))
+        self.path = (*parent, id)
+        self._logical_id = logical_id(self.path)
+        self.lifecycle = None if lifecycle is None else dict(lifecycle)
+        self.depends_on = None if depends_on is None else list(depends_on)
+        self.provider = provider
+        self.overrides: dict[str, Any] = {}
+        StackBlocks.of(stack).add(self)
+        if skip_checks:
+            self.add_override("//.checkov", [f"checkov:skip={c}:{why}" for c, why in sorted(skip_checks.items())])
+
+    def add_override(self, path: str, value: Any) -> None:
+        """Set a value at a dotted path of the block, over its attributes, as cdktn's addOverride
+        does (e.g. ``add_override("//.terraml.note", {...})`` for a comment Terraform ignores)."""
+        *parents, last = path.split(".")
+        target = self.overrides
+        for key in parents:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[last] = value
+
+    @property
+    def fqn(self) -> str:
+        """The block's address, as depends_on names it ('aws_iam_role.role_1A2B3C4D')."""
+        return f"{self._reference_prefix}{self.resource_type}.{self._logical_id}"
 
     def attr(self, name: str) -> str:
         """A reference to an attribute or nested path, e.g. ``role.attr("arn")``,
         ``cluster.attr("identity[0].oidc[0].issuer")``. References within one stack are plain
         Terraform interpolations."""
-        if self._logical_id is None:  # outside a terraml stack: ask cdktn
-            self._logical_id = self.friendly_unique_id
-        return f"${{{self._reference_prefix}{self.resource_type}.{self._logical_id}.{name}}}"
+        return f"${{{self.fqn}.{name}}}"
+
+    def to_json(self, stack_path: str) -> dict[str, Any]:
+        """The block as cdktn writes it: attributes, then meta-arguments, then the '//' notes."""
+        block = _prune(self.attrs)
+        if self.depends_on is not None:
+            block["depends_on"] = [_address(d) for d in self.depends_on]
+        if self.provider is not None:
+            block["provider"] = self.provider.terraml_name
+        if self.lifecycle is not None:
+            block["lifecycle"] = dict(self.lifecycle)
+        _deep_merge(block, self.overrides)
+        block["//"] = {**block.get("//", {}),
+                       "metadata": {"path": "/".join((stack_path, *self.path)), "uniqueId": self._logical_id}}
+        return block
 
 
-class Resource(_Referable, TerraformResource):
+def _deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    """cdktn's deepMerge: objects merge key by key, a list extends a list, None deletes, else replaces."""
+    for key, value in source.items():
+        if isinstance(value, dict):
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            _deep_merge(target[key], value)
+        elif isinstance(value, list) and isinstance(target.get(key), list):
+            target[key] = [*target[key], *value]
+        elif value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+
+
+def _address(dependency: Any) -> str:
+    if not isinstance(dependency, _Block):
+        raise TypeError(f"depends_on takes terraml resources and data sources, not {type(dependency).__name__}")
+    return dependency.fqn
+
+
+class Resource(_Block):
     """A Terraform resource given as plain attributes.
 
     ``tags`` marks the resource as taggable: the stack's tagging aspect merges the mandatory tags
@@ -137,33 +257,33 @@ class Resource(_Referable, TerraformResource):
                  tags: dict[str, str] | None = None, lifecycle: dict | None = None,
                  depends_on: list | None = None, provider: TerraformProvider | None = None,
                  skip_checks: dict[str, str] | None = None):
-        super().__init__(scope, id, terraform_resource_type=resource_type,
-                         terraform_generator_metadata=_metadata(resource_type),
-                         lifecycle=lifecycle, depends_on=depends_on, provider=provider)
+        super().__init__(scope, id, resource_type, attrs, lifecycle=lifecycle, depends_on=depends_on,
+                         provider=provider, skip_checks=skip_checks)
         self.own_tags = tags
-        self._name_in_stack(scope, id, resource_type, attrs)
-        stack = stack_of(scope)
-        if stack is not None:
-            stack.terraml_resources.append(self)
-        if skip_checks:
-            self.add_override("//.checkov", [f"checkov:skip={c}:{why}" for c, why in sorted(skip_checks.items())])
+        stack_of(scope).terraml_resources.append(self)
 
 
-class DataSource(_Referable, TerraformDataSource):
+class DataSource(_Block):
+    section = "data"
     _reference_prefix = "data."
 
     def __init__(self, scope: Construct, id: str, resource_type: str, attrs: dict[str, Any] | None = None):
-        super().__init__(scope, id, terraform_resource_type=resource_type,
-                         terraform_generator_metadata=_metadata(resource_type))
-        self._name_in_stack(scope, id, resource_type, attrs or {})
+        super().__init__(scope, id, resource_type, attrs or {})
 
 
-class Provider(_PlainAttributes, TerraformProvider):
+class Provider(TerraformProvider):
     def __init__(self, scope: Construct, name: str, attrs: dict[str, Any], alias: str | None = None):
         source, version, _ = provider_source(name)
         super().__init__(scope, alias or name, terraform_resource_type=name, terraform_provider_source=source,
                          terraform_generator_metadata={"provider_name": name, "provider_version_constraint": version})
         self.attrs = dict(attrs)
+        self.terraml_name = name  # how resources name it (cdktn's fqn: no alias is ever set on the provider)
+        stack = stack_of(scope)
+        if stack is not None:
+            StackBlocks.of(stack).terraml_providers.add(name)
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return _prune(self.attrs)
 
 
 class TagAspect:

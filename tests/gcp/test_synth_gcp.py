@@ -339,3 +339,125 @@ def test_every_reference_points_at_a_block_in_the_stack(nlp):
     for is_data, rtype, name in refs:
         section = nlp["data"] if is_data else nlp["resource"]
         assert name in section.get(rtype, {}), f"dangling reference {rtype}.{name}"
+
+
+
+# Plain blocks (modules/core.py): every cloud's resources and data sources are plain Python objects that one
+# cdktn element per stack writes out. They must come out exactly as cdktn's own constructs wrote them before
+# (the snapshots of every cloud hold that for the example; these tests for each feature of a block).
+
+def _both_ways(tmp_path) -> tuple[dict, dict]:
+    """The same blocks twice in one app: as terraml blocks, and as cdktn constructs given the same attributes."""
+    from cdktn import App, TerraformDataSource, TerraformProvider, TerraformResource, TerraformStack
+    from constructs import Construct
+
+    from terraml.modules.core import DataSource, Module, Provider, Resource, _prune
+
+    class Attributes:
+        def _synthesize_attributes(self):
+            return _prune(self.attrs)
+
+    class CdktnResource(Attributes, TerraformResource):
+        def __init__(self, scope, id, rtype, attrs, **kw):
+            super().__init__(scope, id, terraform_resource_type=rtype, **kw)
+            self.attrs = attrs
+
+    class CdktnData(Attributes, TerraformDataSource):
+        def __init__(self, scope, id, rtype, attrs):
+            super().__init__(scope, id, terraform_resource_type=rtype)
+            self.attrs = attrs
+
+    app = App(outdir=str(tmp_path))
+    ours = TerraformStack(app, "ours")
+    ours.terraml_resources = []
+    Provider(ours, "google", {"project": "p"})
+    helm = Provider(ours, "helm", {})
+    gke = Module(ours, "gke")
+    project = DataSource(ours, "project", "google_project", {"project_id": "p"})
+    account = Resource(Module(gke, "nodes"), "account", "google_service_account",
+                       {"account_id": "a", "unset": None, "nested": {"keep": [1, {"x": None}], "empty": {}}})
+    Resource(gke, "cluster", "google_container_cluster", {"name": project.attr("number"), "labels": {}},
+             depends_on=[account, project], lifecycle={"ignore_changes": ["node_config"], "prevent_destroy": True},
+             skip_checks={"CKV_GCP_1": "why", "CKV_GCP_0": "because"})
+    chart = Resource(gke, "chart", "helm_release", {"name": "x", "values": ["a"]}, provider=helm, depends_on=[])
+    chart.add_override("//.terraml.note", {"a": 1})
+    chart.add_override("values", ["b"])
+
+    theirs = TerraformStack(app, "theirs")
+    TerraformProvider(theirs, "google", terraform_resource_type="google")
+    c_helm = TerraformProvider(theirs, "helm", terraform_resource_type="helm")
+    c_gke = Construct(theirs, "gke")
+    c_project = CdktnData(theirs, "project", "google_project", {"project_id": "p"})
+    c_account = CdktnResource(Construct(c_gke, "nodes"), "account", "google_service_account",
+                              {"account_id": "a", "unset": None, "nested": {"keep": [1, {"x": None}], "empty": {}}})
+    c_cluster = CdktnResource(c_gke, "cluster", "google_container_cluster",
+                              {"name": "${data.google_project.project.number}", "labels": {}},
+                              depends_on=[c_account, c_project],
+                              lifecycle={"ignore_changes": ["node_config"], "prevent_destroy": True})
+    c_cluster.add_override("//.checkov", ["checkov:skip=CKV_GCP_0:because", "checkov:skip=CKV_GCP_1:why"])
+    c_chart = CdktnResource(c_gke, "chart", "helm_release", {"name": "x", "values": ["a"]}, provider=c_helm,
+                            depends_on=[])
+    c_chart.add_override("//.terraml.note", {"a": 1})
+    c_chart.add_override("values", ["b"])
+    app.synth()
+    return tuple(json.loads((tmp_path / "stacks" / s / "cdk.tf.json").read_text()) for s in ("ours", "theirs"))
+
+
+def test_plain_blocks_synthesize_as_cdktn_constructs_would(tmp_path):
+    ours, theirs = _both_ways(tmp_path)
+    for section in ("resource", "data", "//"):  # providers differ: cdktn's bare ones have no attributes
+        text = json.dumps(ours[section]).replace('"ours"', '"theirs"').replace('"ours/', '"theirs/')
+        assert json.loads(text) == theirs[section], section
+    cluster = ours["resource"]["google_container_cluster"]["gke_cluster_C5D95197"]
+    assert cluster["depends_on"] == ["google_service_account.gke_nodes_account_97C6D9C2",
+                                     "data.google_project.project"]
+    assert ours["resource"]["helm_release"]["gke_chart_38144929"]["values"] == ["a", "b"]  # cdktn's list merge
+    assert ours["//"]["metadata"]["overrides"] == {"google_container_cluster": ["//"], "helm_release": ["//", "values"]}
+
+
+@pytest.mark.parametrize("path", [("vpc",), ("a.b c",), ("gke", "cluster"), ("pool-train-spot", "pool"),
+                                  ("x", "Default", "y"), ("Default", "solo"), ("bucket", "Resource"),
+                                  ("vpc-network", "network", "x"), ("n" * 300,), ("m" * 200, "k" * 100)])
+def test_terraform_names_are_the_ones_cdktn_gives(path):
+    """logical_id is cdktn's makeUniqueId: blocks keep the names they had as cdktn constructs."""
+    from cdktn import App, TerraformResource, TerraformStack
+    from constructs import Construct
+
+    from terraml.modules.core import logical_id
+
+    scope = TerraformStack(App(), "s")
+    for part in path[:-1]:
+        scope = Construct(scope, part)
+    assert logical_id(path) == TerraformResource(scope, path[-1], terraform_resource_type="t_x").friendly_unique_id
+
+
+def test_a_construct_id_is_unique_in_its_scope_and_a_block_needs_a_terraml_stack():
+    from cdktn import App, TerraformStack
+
+    from terraml.modules.core import Module, Resource
+
+    stack = TerraformStack(App(), "s")
+    stack.terraml_resources = []
+    Resource(stack, "vpc", "google_compute_network", {})
+    with pytest.raises(ValueError, match="already a construct with id 'vpc' in the stack"):
+        Module(stack, "vpc")
+    module = Module(stack, "net")
+    Resource(module, "x", "google_compute_network", {})
+    with pytest.raises(ValueError, match="id 'x' in net"):
+        Resource(module, "x", "google_compute_subnetwork", {})
+    with pytest.raises(TypeError, match="terraml stack"):
+        Resource(TerraformStack(App(), "plain"), "x", "google_compute_network", {})
+
+
+def test_a_block_without_its_provider_fails_the_synth(tmp_path):
+    from cdktn import App, TerraformStack
+
+    from terraml.modules.core import Provider, Resource
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "s")
+    stack.terraml_resources = []
+    Provider(stack, "google", {})
+    Resource(stack, "release", "helm_release", {"name": "x"})
+    with pytest.raises(Exception, match=r"providers \['helm'\] but no provider construct"):
+        app.synth()
