@@ -20,6 +20,7 @@ PRIORITY = {"spot": "Spot", "on-demand": "Regular"}
 GPU_TAINT = "nvidia.com/gpu=true:NoSchedule"
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_LABEL}=spot:NoSchedule"
+SPOT_CAP_TAG = "terraml-spot-max-price"
 NO_PRICE_CAP = -1
 """spot_max_price -1: pay the current spot price, up to the on-demand price; never evicted for price."""
 
@@ -40,6 +41,9 @@ class AksGpuPoolProps:
     max_nodes: int = 1
     spot_max_price_usd_per_hour: float | None = None
     """Spot only: Azure evicts the node when the spot price rises above it; None = no cap (-1)."""
+    spot_max_price_note: str | None = None
+    """Spot only: where the cap comes from and how old the prices behind it are; tagged on the pool
+    (``terraml-spot-max-price``) so whoever looks at the pool in Azure sees it."""
     disk_size_gib: int = 200
     host_encryption: bool = True
     max_pods: int = 110
@@ -72,4 +76,5 @@ class AksGpuPool(Module):
             # Spot pools cannot surge; a regular pool upgrades one node at a time (GPU quota is tight).
             "upgrade_settings": None if spot else {"max_surge": "1", "drain_timeout_in_minutes": 30,
                                                    "node_soak_duration_in_minutes": 0},
-        }, tags={}, lifecycle={"ignore_changes": ["node_count"]})
+        }, tags={SPOT_CAP_TAG: props.spot_max_price_note} if spot and props.spot_max_price_note else {},
+            lifecycle={"ignore_changes": ["node_count"]})

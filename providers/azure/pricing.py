@@ -46,6 +46,23 @@ def spot_as_of(row: VmRow) -> str:
     return found.group(1) if found else row.as_of
 
 
+def on_demand_as_of(row: VmRow) -> str:
+    """When the row's on-demand price is from ('2026-06-18 (on-demand); ...' -> '2026-06-18'), else the as_of."""
+    found = re.search(r"(~?\d{4}-\d{2}(?:-\d{2})?)\s*\(on-demand\)", row.as_of)
+    return found.group(1) if found else row.as_of
+
+
+def spot_cap_note(cap: float, ratio: float, row: VmRow) -> str:
+    """What a capped Spot pool says about its spot_max_price (a tag on the pool): where the cap comes from, and the
+    catalog spot price with its date, which can be much older than the on-demand price the cap is made from."""
+    note = f"{cap:g} USD/h = {ratio:g} x on-demand {row.on_demand_usd_per_hour:g} (as of {on_demand_as_of(row)})"
+    if row.spot_usd_per_hour is None:
+        return f"{note}; no catalog spot price"
+    note += f"; catalog spot {row.spot_usd_per_hour:g} as of {spot_as_of(row)}"
+    return note + ("; the cap is below it: no node while spot is above the cap" if cap < row.spot_usd_per_hour
+                   else "")
+
+
 def months_old(as_of: str, today: date) -> int | None:
     """Whole months from the first date in ``as_of`` to ``today`` (None when it has no date)."""
     found = _DATE.search(as_of)

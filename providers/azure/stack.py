@@ -35,6 +35,7 @@ from terraml.policy.capacity import autoscaler_priorities, capacity_plan
 from terraml.policy.machines import resolve_machine
 from terraml.providers.azure.cloud import AzureCloud
 from terraml.providers.azure.names import AzureNames
+from terraml.providers.azure.pricing import spot_cap_note
 
 # AKS names each node pool's scale set 'aks-<pool name>-<digits>-vmss', and the cluster autoscaler's
 # priority expander matches those; the pool name ends with the plan's suffix, which decides the tier.
@@ -107,6 +108,9 @@ class AzureTeamStack(TerraformStack):
                     subnet_id=net.node_subnet_id, vm_size=machine.instance_type, capacity=group_plan.capacity,
                     accelerator=machine.accelerator or pool.accelerator, min_nodes=group_plan.min_nodes,
                     max_nodes=group_plan.max_nodes, spot_max_price_usd_per_hour=group_plan.max_price_usd_per_hour,
+                    spot_max_price_note=spot_cap_note(group_plan.max_price_usd_per_hour, pool.spot.max_price_ratio,
+                                                      machine.row)
+                    if group_plan.max_price_usd_per_hour is not None and machine.row is not None else None,
                     disk_size_gib=pool.disk_size_gib, host_encryption=azure.host_encryption)))
         if azure.gpu_pools:
             ClusterAddons(self, "addons", ClusterAddonsProps(

@@ -168,6 +168,25 @@ def test_spot_only_and_on_demand_pools(variant):
     assert "upgrade_settings" in serve and "upgrade_settings" not in pools["batchspot"]
 
 
+def test_a_capped_spot_pool_tags_where_its_cap_comes_from_and_how_old_the_prices_are(nlp, variant, tmp_path):
+    """The cap is made from the on-demand price (2026-06-18); the catalog spot price it competes with is from
+    ~2024-08-18. Whoever looks at the pool in Azure sees both dates."""
+    spot = one(nlp, "azurerm_kubernetes_cluster_node_pool", name="finetunespot")
+    assert spot["tags"]["terraml-spot-max-price"] == ("2.2038 USD/h = 0.6 x on-demand 3.673 (as of 2026-06-18); "
+                                                      "catalog spot 0.444433 as of ~2024-08-18")
+    [fallback] = [p for p in blocks(nlp, "azurerm_kubernetes_cluster_node_pool") if p["priority"] == "Regular"]
+    assert "terraml-spot-max-price" not in fallback["tags"]
+    pools = {p["name"]: p for p in blocks(variant, "azurerm_kubernetes_cluster_node_pool")}
+    assert "terraml-spot-max-price" not in pools["nocapspot"]["tags"]  # no cap, no price used at synth
+    # 0.1 x $3.673 = $0.3673, below the catalog spot $0.444433: the pool says it may never get a node.
+    doc = example_doc()
+    nlp_azure(doc)["gpu_pools"][0]["spot"] = {"mode": "spot", "max_price_ratio": 0.1}
+    [cheap] = blocks(synth_azure(tmp_path, doc), "azurerm_kubernetes_cluster_node_pool")
+    assert cheap["spot_max_price"] == 0.3673
+    assert cheap["tags"]["terraml-spot-max-price"].endswith(
+        "catalog spot 0.444433 as of ~2024-08-18; the cap is below it: no node while spot is above the cap")
+
+
 def test_autoscaler_tries_spot_pools_before_their_fallback(nlp, synth_dir):
     assert one(nlp, "azurerm_kubernetes_cluster")["auto_scaler_profile"]["expander"] == "priority"
     release = one(nlp, "helm_release", name="autoscaler-priorities")
@@ -320,6 +339,13 @@ def test_online_endpoint_is_created_and_then_left_to_terraml_deploy(nlp):
     assert "traffic" not in ep["body"]["properties"]  # deployments and traffic belong to the backend
     assert ep["lifecycle"]["ignore_changes"] == ["body", "tags"]
     assert ep["identity"] == [{"type": "SystemAssigned"}]
+
+
+def test_online_endpoint_records_its_instances_for_the_estimate(nlp):
+    """A '//' note (Terraform ignores it) with the spec's instance type and replicas, which the pricer reads."""
+    ep = one(nlp, "azapi_resource", name="acme-nlp-prod-chat")
+    assert ep["//"]["terraml"] == {"online_endpoint": {"instance_type": "Standard_NC24ads_A100_v4",
+                                                       "min_instances": 1, "max_instances": 1}}
 
 
 # ---------------------------------------------------------------- budget and tags
