@@ -299,15 +299,14 @@ class VertexBackend(Backend):
 
     @staticmethod
     def _nearest(wanted: str, offered: list[str]) -> str:
-        """A did-you-mean by name, else the offered GPU with the least memory that still holds as much."""
-        hint = did_you_mean(wanted, offered)
-        if hint != ".":
-            return hint
+        """For a GPU terraml knows (another cloud's), the offered GPU with the least memory that still holds as
+        much; for a name it does not know, a did-you-mean (a typo)."""
         memory = GPU_MEMORY_GIB.get(wanted)
-        fits = sorted((GPU_MEMORY_GIB[a], a) for a in offered if a in GPU_MEMORY_GIB and memory is not None
-                      and GPU_MEMORY_GIB[a] >= memory)
-        return (f"; the nearest fit is '{fits[0][1]}' ({fits[0][0]} GiB per GPU, as much memory as "
-                f"{wanted}'s {memory} GiB or more).") if fits else "."
+        if memory is None:
+            return did_you_mean(wanted, offered)
+        fits = sorted((GPU_MEMORY_GIB[a], a) for a in offered if GPU_MEMORY_GIB.get(a, 0) >= memory)
+        return (f" ({wanted} is another cloud's GPU); the nearest fit is '{fits[0][1]}' ({fits[0][0]} GiB per GPU, "
+                f"{wanted} has {memory} GiB).") if fits else "."
 
     def image(self, job: LoadedJob, machine: MachineChoice) -> str:
         if job.job.image:

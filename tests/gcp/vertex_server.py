@@ -62,6 +62,8 @@ class FakeGoogle:
         self.queue_seconds = 30.0
         self.metrics: dict[str, dict[str, list[float]]] = {}
         """metric type -> deployed model id -> values the monitoring API returns (one point each)."""
+        self.hold = False
+        """Freeze jobs where they are (a cancel still goes through)."""
         self.predict_fail: set[str] = set()
         """Deployed model ids whose predictions fail (HTTP 500), to make a canary breach real."""
 
@@ -153,6 +155,8 @@ class FakeGoogle:
     def _advance(self, job: dict) -> None:
         """One poll's worth of progress."""
         state = job["state"]
+        if self.hold and state != "JOB_STATE_CANCELLING":
+            return
         spot = job["jobSpec"].get("scheduling", {}).get("strategy") in (4, "SPOT")
         if state in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING"):
             if spot and self.to_stockout > 0:
@@ -335,8 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
         now = rfc3339(time.time())
         points = []
         for v in values:
-            if isinstance(v, dict):  # a distribution (latencies)
-                points.append({"interval": {"endTime": now}, "value": {"distributionValue": v}})
+            if isinstance(v, float):  # an aligned distribution (a latency percentile)
+                points.append({"interval": {"endTime": now}, "value": {"doubleValue": v}})
             else:
                 points.append({"interval": {"endTime": now}, "value": {"int64Value": str(int(v))}})
         series = [{"metric": {"type": metric}, "points": points}] if points else []
