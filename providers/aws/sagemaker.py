@@ -40,6 +40,8 @@ from terraml.providers.aws.training import (
     job_cost,
     map_status,
     on_demand_retry,
+    override_of,
+    override_tags,
     spot_gave_up,
     training_request,
 )
@@ -55,6 +57,11 @@ def fallback_job_name(name: str) -> str:
     """The on-demand retry of a spot job: NAME-od, kept within SageMaker's job name limit."""
     return fit(name + FALLBACK_SUFFIX, JOB_NAME_LIMIT)
 
+
+
+def _epoch(value) -> float | None:
+    """A time from the SageMaker API (botocore gives a datetime) as epoch seconds."""
+    return value.timestamp() if hasattr(value, "timestamp") else None
 
 
 def _not_found(exc: ClientError) -> bool:
@@ -81,6 +88,8 @@ class SageMakerPlan(JobPlan):
 
     environment: TeamEnvironment | None = None
     instance_type: str = ""
+    gpus: int = 0
+    """GPUs the job asks for: the instance type's GPUs (catalog) x instance count; the GPU quota counts them."""
 
 
 class SageMakerBackend(Backend):
@@ -192,7 +201,11 @@ class SageMakerBackend(Backend):
                                                 row.accelerator else ""),)
         return SageMakerPlan(job=job, decision=decision, notes=notes, request=request,
                              estimate=self.estimate(job, region, instance_type, row, decision), environment=env,
-                             instance_type=instance_type)
+                             instance_type=instance_type, gpus=self._gpus(row, job.job.resources.instance_count))
+
+    @staticmethod
+    def _gpus(row: VmRow | None, instances: int) -> int:
+        return int(row.accelerator_count or 0) * instances if row is not None and row.accelerator else 0
 
     def estimate(self, job: LoadedJob, region: str, instance_type: str, row, decision):
         """Expected and worst-case cost of the job under its spot policy (None when nothing prices it).
@@ -256,6 +269,9 @@ class SageMakerBackend(Backend):
         job = plan.job
         env = replace(plan.environment, account_id=self.account_id(plan.environment.region))
         request = {**plan.request, "RoleArn": env.role_arn}  # the one field that needed the network
+        if plan.override is not None:  # train --over-budget: who submitted past the budget, and why, on the job
+            tags = {t["Key"]: t["Value"] for t in request.get("Tags", [])} | override_tags(plan.override)
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
         handle = JobHandle(self.NAME, job.job.name, job.job.name, job.job.team)
         # SageMaker refuses a second job of one name, but terraml checks first so that retries and
         # look-alike APIs (moto overwrites silently) can never create two.
@@ -303,30 +319,38 @@ class SageMakerBackend(Backend):
                 self.client("sagemaker", region).create_training_job(**request)
                 retry = self._describe(region, fallback_name) or {"TrainingJobStatus": "InProgress",
                                                                    "SecondaryStatus": "Starting"}
-            inner = self._status_of(region, retry, "on-demand")
+            inner = self._status_of(region, retry, "on-demand", tags)
             return JobStatus(**{**inner.__dict__, "message": f"spot gave up ({describe.get('FailureReason', '')}); "
                                                                f"continuing on on-demand as {fallback_name}: "
-                                                               f"{inner.message}"})
+                                                               f"{inner.message}",
+                                "submitted_at": _epoch(describe.get("CreationTime"))})
         status = self._status_of(region, describe, "spot" if describe.get("EnableManagedSpotTraining")
-                                 else "on-demand")
+                                 else "on-demand", tags)
         if status.state == State.COMPLETED and "terraml:register-model-version" not in tags:
             version = self._register(region, describe)
             if version:
                 status = JobStatus(**{**status.__dict__, "model_version": version})
         return status
 
-    def _status_of(self, region: str, describe: dict, capacity: str) -> JobStatus:
+    def _status_of(self, region: str, describe: dict, capacity: str, tags: dict[str, str] | None = None) -> JobStatus:
         state = map_status(describe["TrainingJobStatus"], describe.get("SecondaryStatus"))
-        instance = describe.get("ResourceConfig", {}).get("InstanceType", "")
+        resources = describe.get("ResourceConfig", {})
+        instance = resources.get("InstanceType", "")
         cost = job_cost(describe, self.training_price(region, instance))
         interruptions = sum(1 for t in describe.get("SecondaryStatusTransitions", [])
                             if t.get("Status") == "Interrupted")
         message = describe.get("FailureReason") or describe.get("SecondaryStatus", "")
+        details = {"cost_note": cost.note, "instance_type": instance,
+                   "model_artifacts": describe.get("ModelArtifacts", {}).get("S3ModelArtifacts")}
+        if (override := override_of(tags or {})) is not None:
+            details["override"] = override
+        row = self.catalog.vm("aws", region, instance.removeprefix("ml.")) if instance else None
         return JobStatus(state=state, message=message, capacity=capacity, interruptions=interruptions,
                          training_seconds=cost.training_seconds, billable_seconds=cost.billable_seconds,
                          cost_usd=cost.usd, savings_percent=cost.savings_percent,
-                         details={"cost_note": cost.note, "instance_type": instance,
-                                  "model_artifacts": describe.get("ModelArtifacts", {}).get("S3ModelArtifacts")})
+                         submitted_at=_epoch(describe.get("CreationTime")),
+                         ended_at=_epoch(describe.get("TrainingEndTime")) if state.terminal else None,
+                         gpus=self._gpus(row, resources.get("InstanceCount", 1)), details=details)
 
     def _tags(self, region: str, describe: dict) -> dict[str, str]:
         arn = describe.get("TrainingJobArn")
@@ -372,17 +396,62 @@ class SageMakerBackend(Backend):
         except ClientError as exc:
             raise ProviderError(f"StopTrainingJob {handle.name}: {exc}") from None
 
+    LIST_RECENT = 100
+    """`jobs list` shows the newest this many jobs per region (one ListTrainingJobs page)."""
+
     def list_jobs(self) -> JobListing:
+        """Per region of the spec's AWS teams: every job in progress (all pages: they hold GPUs, which the quota
+        counts) and the newest LIST_RECENT of any state. A job in progress is described (its instances, hence
+        GPUs, and its role, hence its team); an ended one is described only where several teams share the
+        region (to tell whose it is), so DescribeTrainingJob calls stay within the jobs in progress plus one
+        page. A described job whose role is no team's (not submitted by terraml for a team) is left out."""
+        regions: dict[str, list] = {}
+        for team in self.platform.teams:
+            if team.clouds.aws is not None:
+                regions.setdefault(team.clouds.aws.region, []).append(team)
         out = []
-        for team in (t for t in self.platform.teams if t.clouds.aws is not None):
-            if self.team_name and team.name != self.team_name:
+        for region, teams in regions.items():
+            if self.team_name and self.team_name not in [t.name for t in teams]:
                 continue
-            sm = self.client("sagemaker", team.clouds.aws.region)
-            for summary in sm.list_training_jobs(MaxResults=100).get("TrainingJobSummaries", []):
-                handle = JobHandle(self.NAME, summary["TrainingJobName"], summary["TrainingJobName"], team.name)
+            roles = {AwsNames.for_team(self.platform, t).sagemaker_role: t.name for t in teams}
+            sm = self.client("sagemaker", region)
+            summaries: dict[str, dict] = {}
+            for summary in self._summaries(sm, StatusEquals="InProgress"):
+                summaries[summary["TrainingJobName"]] = summary
+            recent = sm.list_training_jobs(MaxResults=self.LIST_RECENT, SortBy="CreationTime",
+                                           SortOrder="Descending").get("TrainingJobSummaries", [])
+            for summary in recent:
+                summaries.setdefault(summary["TrainingJobName"], summary)
+            for name, summary in sorted(summaries.items(), key=lambda kv: kv[1].get("CreationTime") or 0,
+                                        reverse=True):
                 state = map_status(summary["TrainingJobStatus"], summary.get("SecondaryStatus"))
-                out.append((handle, JobStatus(state=state)))
+                if state.terminal and len(teams) == 1:
+                    team, status = teams[0].name, JobStatus(
+                        state=state, submitted_at=_epoch(summary.get("CreationTime")),
+                        ended_at=_epoch(summary.get("TrainingEndTime")))
+                else:
+                    describe = self._describe(region, name)
+                    if describe is None:
+                        continue  # ended and deleted between the two calls
+                    team = roles.get(describe.get("RoleArn", "").rsplit("/", 1)[-1])
+                    if team is None:
+                        continue
+                    status = self._status_of(region, describe, "spot" if describe.get("EnableManagedSpotTraining")
+                                             else "on-demand")
+                if self.team_name and team != self.team_name:
+                    continue
+                out.append((JobHandle(self.NAME, name, name, team), status))
         return JobListing(out)
+
+    @staticmethod
+    def _summaries(sm, **filters) -> Iterator[dict]:
+        token = None
+        while True:
+            page = sm.list_training_jobs(MaxResults=100, **filters, **({"NextToken": token} if token else {}))
+            yield from page.get("TrainingJobSummaries", [])
+            token = page.get("NextToken")
+            if not token:
+                return
 
     # ------------------------------------------------------------ deployment
     def _endpoint_spec(self, endpoint: str):

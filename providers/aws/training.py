@@ -5,12 +5,14 @@ Pure functions, so every field can be tested without AWS.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import re
 import shlex
 from dataclasses import dataclass
 
-from terraml.backend import State
+from terraml.backend import BudgetOverride, State
 from terraml.policy.spot import SpotDecision
 from terraml.spec.job import JobSpot, TrainingJob
 
@@ -189,3 +191,34 @@ def job_cost(describe: dict, usd_per_hour: float | None) -> JobCost:
     usd = billable * count * usd_per_hour / 3600
     return JobCost(billable, training, round(usd, 4), savings,
                    f"{billable} s x {count} instance(s) x ${usd_per_hour:g}/h")
+
+
+OVERRIDE_TAGS = ("terraml:override-by", "terraml:override-reason", "terraml:override-at")
+"""The job's tags that record `train --over-budget`: who, why, and when (UTC, ISO 8601)."""
+TAG_VALUE_MAX = 256
+_NOT_TAG_TEXT = re.compile(r"[^\w\s.:/=+\-@]+")
+"""What AWS tag values may not hold (they take letters, digits, spaces and _ . : / = + - @)."""
+
+
+def tag_value(text: str) -> str:
+    """``text`` as an AWS tag value: each run of other characters becomes one space, and a value above 256
+    characters is cut (ending in '...')."""
+    value = " ".join(_NOT_TAG_TEXT.sub(" ", text).split())
+    return value if len(value) <= TAG_VALUE_MAX else value[:TAG_VALUE_MAX - 3].rstrip() + "..."
+
+
+def override_tags(override: BudgetOverride) -> dict[str, str]:
+    at = dt.datetime.fromtimestamp(override.at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dict(zip(OVERRIDE_TAGS, (tag_value(override.by), tag_value(override.reason), at), strict=True))
+
+
+def override_of(tags: dict[str, str]) -> dict | None:
+    """The override recorded in a job's tags, as the job status shows it (``at`` in epoch seconds)."""
+    if OVERRIDE_TAGS[0] not in tags:
+        return None
+    try:
+        at = dt.datetime.strptime(tags.get(OVERRIDE_TAGS[2], ""), "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        at = None
+    return {"by": tags[OVERRIDE_TAGS[0]], "reason": tags.get(OVERRIDE_TAGS[1], ""), "at": at}

@@ -234,7 +234,8 @@ def jobs_list(cloud: CloudOpt = "local",
             continue
         cost = status.cost_usd if status.cost_usd is not None else billed.get(handle.name)
         table.add_row(handle.name, handle.team, local_minutes(status.submitted_at), duration(status, now),
-                      status.state.value, status.capacity or "", str(status.gpus),
+                      status.state.value, status.capacity or "",
+                      str(status.gpus) if status.gpus or not status.state.terminal else "-",
                       "-" if cost is None else f"${cost:,.2f}", status.model_version or "")
     out.print(table)
     if team and teams and team not in teams:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -321,3 +322,166 @@ def test_logs_come_from_the_jobs_cloudwatch_streams(aws, job):
         logs.put_log_events(logGroupName=group, logStreamName=stream,
                             logEvents=[{"timestamp": now_ms + i, "message": m} for i, m in enumerate(lines)])
     assert list(backend.logs(backend_handle("image-classifier"))) == ["epoch 1/5", "epoch 2/5"]
+
+
+# ------------------------------------------------------------------------------------------------ guardrails
+def test_plan_counts_the_gpus_of_the_instance_type(aws, job):
+    backend, _ = aws
+    assert backend.plan(job).gpus == 1  # 1 x A10G: ml.g5.xlarge
+    resources = job.job.resources.model_copy(update={"accelerator": None, "instance_type": "ml.g5.12xlarge",
+                                                     "instance_count": 2})
+    named = type(job)(job.job.model_copy(update={"resources": resources}), job.path, job.source_dir, job.spot)
+    # An instance type rather than an accelerator: g5.12xlarge carries 4 A10G (catalog), on 2 instances.
+    assert backend.plan(named).gpus == 8
+    from terraml import guardrails
+
+    assert guardrails.gpus_of(backend.plan(named)) == 8
+
+
+def test_override_tags_follow_the_aws_tag_rules():
+    from terraml.backend import BudgetOverride
+    from terraml.providers.aws.cloud import TAG_TEXT
+    from terraml.providers.aws.training import override_of, override_tags, tag_value
+
+    at = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC).timestamp()
+    tags = override_tags(BudgetOverride("ana@acme.example", "Q4 retrain (FIN-42), approved by Bo; ok!", at))
+    assert tags == {"terraml:override-by": "ana@acme.example", "terraml:override-reason":
+                    "Q4 retrain FIN-42 approved by Bo ok", "terraml:override-at": "2026-11-23T09:30:00Z"}
+    long = tag_value("why " * 100)
+    assert len(long) == 256 and long.endswith("...")
+    assert all(TAG_TEXT.fullmatch(v) and len(v) <= 256 for v in (*tags.values(), long))
+    assert override_of(tags) == {"by": "ana@acme.example", "reason": "Q4 retrain FIN-42 approved by Bo ok", "at": at}
+    assert override_of({"team": "vision"}) is None
+
+
+def test_status_has_the_times_the_gpus_and_the_override(example_spec):
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    backend = _stubbed(example_spec, {"sagemaker": sm})
+    start, end = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC), dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.UTC)
+    done = _describe("image-classifier", "Completed", "Completed", TrainingEndTime=end,
+                     ResourceConfig={"InstanceType": "ml.g5.12xlarge", "InstanceCount": 2, "VolumeSizeInGB": 100})
+    done["CreationTime"] = start
+    tags = [{"Key": "terraml:override-by", "Value": "ana@acme.example"},
+            {"Key": "terraml:override-reason", "Value": "deadline"},
+            {"Key": "terraml:override-at", "Value": "2026-11-23T08:59:00Z"}]
+    with Stubber(sm) as stub:
+        stub.add_response("describe_training_job", done, {"TrainingJobName": "image-classifier"})
+        stub.add_response("list_tags", {"Tags": tags}, {"ResourceArn": ANY})
+        stub.add_response("list_tags", {"Tags": tags}, {"ResourceArn": ANY})
+        status = backend.status(backend_handle("image-classifier"))
+    assert (status.submitted_at, status.ended_at) == (start.timestamp(), end.timestamp())
+    assert status.gpus == 8  # 2 x ml.g5.12xlarge, 4 A10G each
+    assert status.details["override"] == {"by": "ana@acme.example", "reason": "deadline",
+                                          "at": dt.datetime(2026, 11, 23, 8, 59, tzinfo=dt.UTC).timestamp()}
+
+
+def test_list_jobs_describes_only_the_jobs_in_progress(example_spec):
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    backend = SageMakerBackend(example_spec.platform, load_catalog(), team="vision",
+                               client_factory=lambda svc, region: sm)
+    t0 = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+
+    def summary(name, status, **extra):
+        return {"TrainingJobName": name, "TrainingJobArn": f"{ARN}:training-job/{name}", "TrainingJobStatus": status,
+                "CreationTime": t0, **extra}
+
+    running = _describe("running-job", "InProgress", "Training",
+                        ResourceConfig={"InstanceType": "ml.g5.12xlarge", "InstanceCount": 1, "VolumeSizeInGB": 100},
+                        CreationTime=t0)
+    theirs = _describe("not-ours", "InProgress", "Training", RoleArn="arn:aws:iam::123456789012:role/someone-else")
+    with Stubber(sm) as stub:
+        stub.add_response("list_training_jobs", {"TrainingJobSummaries": [
+            summary("running-job", "InProgress"), summary("not-ours", "InProgress")], "NextToken": "2"},
+            {"MaxResults": 100, "StatusEquals": "InProgress"})
+        stub.add_response("list_training_jobs", {"TrainingJobSummaries": []},
+                          {"MaxResults": 100, "StatusEquals": "InProgress", "NextToken": "2"})
+        stub.add_response("list_training_jobs", {"TrainingJobSummaries": [
+            summary("running-job", "InProgress"),
+            summary("ended-job", "Completed", TrainingEndTime=t0 + dt.timedelta(hours=1))]},
+            {"MaxResults": 100, "SortBy": "CreationTime", "SortOrder": "Descending"})
+        stub.add_response("describe_training_job", running, {"TrainingJobName": "running-job"})
+        stub.add_response("describe_training_job", theirs, {"TrainingJobName": "not-ours"})
+        listing = backend.list_jobs()
+        stub.assert_no_pending_responses()  # the ended job was not described
+    jobs = {h.name: (h.team, s) for h, s in listing}
+    assert sorted(jobs) == ["ended-job", "running-job"]  # not-ours runs under a role of no team
+    team, status = jobs["running-job"]
+    assert (team, status.state, status.gpus, status.submitted_at) == ("vision", State.RUNNING, 4, t0.timestamp())
+    team, status = jobs["ended-job"]
+    assert (status.state, status.ended_at) == (State.COMPLETED, (t0 + dt.timedelta(hours=1)).timestamp())
+
+
+PRICED_JOB = """\
+name: priced-job
+team: vision
+entrypoint: python train.py
+source_dir: ./train
+framework: {name: pytorch, version: "2.5"}
+resources: {accelerator: A10G}
+max_runtime_hours: 4
+"""
+
+
+def test_a_job_past_the_budget_is_refused_with_the_figures_and_an_override_is_recorded(moto_reset, tmp_path):
+    """The example spec with a vision budget of $11; $3.25 of jobs in the ledger and $2.50 on the Cost Explorer
+    bill (moto); the job runs up to 4 h on one ml.g5.xlarge on on-demand."""
+    import urllib.request
+
+    from terraml.backend import JobStatus
+    from terraml.cost.ledger import record_cloud_job
+    from terraml.guardrails import this_month
+
+    from ..local.test_faults import terraml
+
+    price = load_catalog().managed_row("aws", "us-east-1", "ml.g5.xlarge", "training job instance-hour").usd_per_hour
+    assert price == 1.408  # managed_ml_prices.csv: SageMaker training, ml.g5.xlarge, us-east-1
+    worst = 4 * 1 * price  # max_runtime_hours x instances x $/h = $5.632
+    spec = tmp_path / "platform.yaml"
+    spec.write_text(EXAMPLE.read_text().replace("monthly_usd: 20000", "monthly_usd: 11"))
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    (tmp_path / "job.yaml").write_text(PRICED_JOB)
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    home = tmp_path / "home"
+    record_cloud_job(home, "aws", "earlier-job", "vision", JobStatus(state=State.COMPLETED, cost_usd=3.25))
+    bill = {"ResultsByTime": [{"TimePeriod": {"Start": f"{this_month()}-01", "End": f"{this_month()}-28"},
+                               "Total": {}, "Estimated": True, "Groups": [
+                                   {"Keys": ["team$vision"], "Metrics": {"UnblendedCost": {"Amount": "2.50",
+                                                                                           "Unit": "USD"}}}]}]}
+    urllib.request.urlopen(urllib.request.Request(f"{moto_reset}/moto-api/static/ce/cost-and-usage-results",
+                                                  data=json.dumps({"results": [bill]}).encode(), method="POST",
+                                                  headers={"Content-Type": "application/json"}), timeout=10)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\temail = ana@acme.example\n")
+    env = {"TERRAML_HOME": str(home), "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"}
+    args = ("--cloud", "aws", "--spec", spec)
+
+    refused = terraml("train", "job.yaml", *args, "--detach", cwd=tmp_path, env=env)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    # 3.25 + 2.50 = 5.75 month-to-date; + 5.632 = 11.382 > 11, over by 0.382.
+    assert f"{3.25 + 2.50 + worst:.3f}" == "11.382"
+    assert (f"refused: team vision's monthly budget is $11.00 (budget.monthly_usd); month-to-date {this_month()} "
+            "spend $5.75 (job ledger: 1 job(s) $3.25") in said
+    assert f"aws bill {this_month()}: $2.50 (Cost Explorer, UnblendedCost, tag team$vision)" in said
+    assert "+ this job's worst case $5.63 = $11.38, $0.38 over." in said
+    assert "Traceback" not in refused.stderr
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    assert sm.list_training_jobs()["TrainingJobSummaries"] == []
+
+    allowed = terraml("train", "job.yaml", *args, "--detach", "--over-budget", "Q4 retrain (FIN-42)", cwd=tmp_path,
+                      env=env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "over budget: submitted anyway by ana@acme.example: Q4 retrain (FIN-42)" in " ".join(allowed.stdout.split())
+    arn = sm.describe_training_job(TrainingJobName="priced-job")["TrainingJobArn"]
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags["terraml:override-by"] == "ana@acme.example"
+    assert tags["terraml:override-reason"] == "Q4 retrain FIN-42"  # AWS tag values take no parentheses
+    assert dt.datetime.strptime(tags["terraml:override-at"], "%Y-%m-%dT%H:%M:%SZ")
+
+    status = terraml("jobs", "status", "priced-job", *args, cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    assert re.search(r"budget override: by ana@acme\.example at \d{4}-\d\d-\d\d \d\d:\d\d: Q4 retrain FIN-42",
+                     status.stdout), status.stdout
+    listed = terraml("jobs", "list", *args, "--state", "completed", cwd=tmp_path, env=env)
+    row = next(line for line in listed.stdout.splitlines() if "priced-job" in line)
+    assert [c.strip() for c in row.split("│")[1:-1]][1:2] == ["vision"]
