@@ -96,10 +96,10 @@ def deploy(backend, model: str, version: str, endpoint: str, canary_percent: int
                         "yet promoted or rolled back); finish that rollout first.")
     labels = {**labels_from_tags(team_tags(backend.platform, w.team)), "terraml-model": label_value(model),
               "terraml-version": label_value(version)}
-    uploaded = backend._call("UploadModel", lambda: backend.client("model", w.region).upload_model(
+    uploaded = backend._call("UploadModel", lambda: backend.client("model", w.region).upload_model(request=dict(
         parent=f"projects/{w.project}/locations/{w.region}", service_account=w.serving_account,
         model=aiplatform_v1.Model(display_name=_display(model, version), artifact_uri=mv.source, labels=labels,
-                                  container_spec=aiplatform_v1.ModelContainerSpec(image_uri=image))).result())
+                                  container_spec=aiplatform_v1.ModelContainerSpec(image_uri=image)))).result())
     ep = w.spec
     machine = aiplatform_v1.MachineSpec(machine_type=ep.machine_type)
     gpus, _ = gpus_for(ep.machine_type, ep.accelerator, ep.accelerator_count)
@@ -153,44 +153,34 @@ class VertexTraffic:
 
 
 class MonitoringCanaryMetrics:
-    """The canary's error rate and p99 latency over the last minute, from Cloud Monitoring (MetricsSource)."""
+    """The canary's error rate and p99 latency over the last minute, from Cloud Monitoring (MetricsSource).
+
+    Read through the Monitoring API's REST surface (projects.timeSeries.list) with the backend's credentials:
+    google-cloud-monitoring's client speaks gRPC only, which a regional or loopback REST endpoint cannot serve.
+    """
 
     def __init__(self, backend, w: Where, canary: str, *, clock=time.time):
         self.backend, self.w, self.canary, self.clock = backend, w, canary, clock
-        self._client = None
-
-    def client(self):
-        if self._client is None:
-            from google.api_core.client_options import ClientOptions
-            from google.cloud import monitoring_v3
-
-            api = self.backend.google_api("monitoring")
-            self._client = monitoring_v3.MetricServiceClient(
-                credentials=self.backend.credentials(), transport="rest",
-                client_options=ClientOptions(api_endpoint=api))
-        return self._client
 
     def _points(self, metric: str, aligner: str) -> list[float]:
-        from google.cloud import monitoring_v3
-
         now = self.clock()
         endpoint_id = self.w.name.rsplit("/", 1)[1]
-        request = monitoring_v3.ListTimeSeriesRequest(
-            name=f"projects/{self.w.project}",
-            filter=(f'metric.type="{METRICS}{metric}" AND resource.labels.endpoint_id="{endpoint_id}" '
-                    f'AND metric.labels.deployed_model_id="{self.canary}"'),
-            interval=monitoring_v3.TimeInterval(start_time={"seconds": int(now - WINDOW_S)},
-                                                end_time={"seconds": int(now)}),
-            aggregation=monitoring_v3.Aggregation(alignment_period={"seconds": WINDOW_S},
-                                                  per_series_aligner=getattr(monitoring_v3.Aggregation.Aligner,
-                                                                             aligner)),
-            view=monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.FULL)
+        params = {
+            "filter": (f'metric.type="{METRICS}{metric}" AND resource.labels.endpoint_id="{endpoint_id}" '
+                       f'AND metric.labels.deployed_model_id="{self.canary}"'),
+            "interval.startTime": _rfc3339(now - WINDOW_S), "interval.endTime": _rfc3339(now),
+            "aggregation.alignmentPeriod": f"{WINDOW_S}s", "aggregation.perSeriesAligner": aligner,
+        }
+        url = f"{self.backend.google_api('monitoring')}/v3/projects/{self.w.project}/timeSeries"
+        response = self.backend.session().get(url, params=params)
+        if not response.ok:
+            raise ProviderError(f"Cloud Monitoring timeSeries.list {metric}: {response.status_code} "
+                                f"{response.text[:300]}")
         out = []
-        for series in self.backend._call(f"ListTimeSeries {metric}", self.client().list_time_series,
-                                         request=request):
-            for point in series.points:
-                value = point.value
-                out.append(float(value.double_value if "double_value" in value else value.int64_value))
+        for series in response.json().get("timeSeries", []):
+            for point in series.get("points", []):
+                value = point.get("value", {})
+                out.append(float(value.get("doubleValue", value.get("int64Value", 0))))
         return out
 
     def sample(self) -> CanarySample:
@@ -200,6 +190,12 @@ class MonitoringCanaryMetrics:
         return CanarySample(requests=int(responses),
                             error_percent=errors / responses * 100 if responses else None,
                             p99_latency_ms=max(latencies) if latencies else None)
+
+
+def _rfc3339(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canary_controls(backend, deployment: Deployment):
