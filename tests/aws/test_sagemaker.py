@@ -485,3 +485,27 @@ def test_a_job_past_the_budget_is_refused_with_the_figures_and_an_override_is_re
     listed = terraml("jobs", "list", *args, "--state", "completed", cwd=tmp_path, env=env)
     row = next(line for line in listed.stdout.splitlines() if "priced-job" in line)
     assert [c.strip() for c in row.split("│")[1:-1]][1:2] == ["vision"]
+
+
+@pytest.mark.parametrize("accelerator,instance", [("L4", "ml.g6.xlarge"), ("T4", "ml.g4dn.xlarge")])
+def test_train_accelerator_replaces_the_job_files(tmp_path, accelerator, instance):
+    from ..local.test_faults import terraml
+
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    shutil.copy(ROOT / "examples" / "job.yaml", tmp_path / "job.yaml")  # accelerator: A10G
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    result = terraml("train", "job.yaml", "--cloud", "aws", "--spec", EXAMPLE, "--dry-run", "--accelerator",
+                     accelerator, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f'"InstanceType": "{instance}"' in result.stdout and f"(1 x {accelerator})" in result.stdout
+
+
+def test_train_accelerator_sagemaker_cannot_provide(tmp_path):
+    from ..local.test_faults import terraml
+
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    shutil.copy(ROOT / "examples" / "job.yaml", tmp_path / "job.yaml")
+    result = terraml("train", "job.yaml", "--cloud", "aws", "--spec", EXAMPLE, "--dry-run", "--accelerator", "A100-80G",
+                     cwd=tmp_path, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "offers no training instance with 1 x A100-80G; did you mean 'A100-80GB'?" in " ".join(result.stderr.split())

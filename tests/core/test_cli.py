@@ -193,3 +193,81 @@ def test_endpoints_list_on_an_empty_home(tmp_path):
     result = run("endpoints", "list", "--cloud", "local", "--home", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "endpoint" in result.stdout and "serving" not in result.stdout
+
+
+class Canary:
+    """A backend's canary controls, as a cloud without its own rollback offers them (terraml.rollout's
+    MetricsSource and TrafficControl): samples from a list, traffic switches recorded."""
+
+    def __init__(self, samples, thresholds=None):
+        from terraml.rollout import Thresholds
+
+        self.samples, self.switched = list(samples), []
+        self.thresholds = thresholds or Thresholds(max_error_percent=1, max_p99_latency_ms=500, bake_minutes=1)
+
+    def canary_controls(self, deployment):
+        return self, self, self.thresholds
+
+    def sample(self):
+        return self.samples.pop(0)
+
+    def rollback(self):
+        self.switched.append("rollback")
+
+    def promote(self):
+        self.switched.append("promote")
+
+
+def watch(backend, capsys, **kw):
+    import typer
+
+    from terraml.backend import Deployment
+    from terraml.cli.jobs import watch_canary
+
+    clock = iter(range(0, 10_000, 30))
+    code = 0
+    try:
+        watch_canary(backend, Deployment("chat", "llm", "7"), cloud="gcp", percent=10, clock=lambda: next(clock),
+                     sleep=lambda s: None, interval_s=30, **kw)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    said = capsys.readouterr()
+    return code, " ".join(said.out.split()), " ".join(said.err.split())
+
+
+def test_deploy_watches_a_healthy_canary_and_promotes_it(capsys):
+    from terraml.rollout import CanarySample
+
+    backend = Canary([CanarySample(120, 0.0, 80), CanarySample(130, 0.5, 95), CanarySample(90, 0.2, 90)])
+    code, out, _ = watch(backend, capsys)
+    assert code == 0 and backend.switched == ["promote"]
+    assert "watching the canary (10% of traffic): error rate above 1% or p99 above 500 ms rolls it back" in out
+    assert "120 request(s), errors 0.00%, p99 80 ms: healthy" in out
+    assert "promoted llm v7 on chat: healthy for 1 min; it takes all traffic." in out
+
+
+def test_deploy_rolls_back_a_breaching_canary_and_exits_1(capsys):
+    from terraml.rollout import CanarySample
+
+    backend = Canary([CanarySample(100, 0.0, 80), CanarySample(100, 7.5, 90), CanarySample(100, 0.0, 80)])
+    code, out, err = watch(backend, capsys)
+    assert code == 1 and backend.switched == ["rollback"]
+    assert "100 request(s), errors 7.50%, p99 90 ms: breach: canary error rate 7.50% over 100 request(s) is above " \
+           "max_error_percent 1%" in out
+    assert "rolled back llm v7 on chat: canary error rate 7.50%" in err and "previous version" in err
+
+
+def test_deploy_detach_leaves_the_canary_unwatched_and_says_so(capsys):
+    backend = Canary([])
+    code, out, _ = watch(backend, capsys, detach=True)
+    assert code == 0 and backend.switched == []
+    assert "detached: the canary keeps 10% of chat's traffic and nothing watches it" in out
+    assert "terraml endpoints list --cloud gcp" in out
+
+
+def test_deploy_leaves_a_canary_the_cloud_rolls_back_itself(capsys):
+    class SelfRollingBack:  # SageMaker: its alarms roll the canary back; canary_controls is None
+        def canary_controls(self, deployment):
+            return None
+
+    assert watch(SelfRollingBack(), capsys) == (0, "", "")

@@ -171,3 +171,28 @@ def test_jobs_list_keeps_warning_about_records_it_cannot_read(team_at_quota):
     finally:
         (bad / "record.json").unlink()
         bad.rmdir()
+
+
+def test_an_override_is_kept_in_the_local_record_and_shown_by_jobs_status(tmp_path, example_spec):
+    """Local jobs are free, so the budget never refuses one: the override is set on the plan as
+    `train --over-budget` does, then read back through the CLI."""
+    import dataclasses
+
+    from terraml.backend import BudgetOverride
+    from terraml.providers.local.backend import LocalBackend
+    from terraml.spec.job_loader import load_job
+
+    (tmp_path / "platform.yaml").write_text(SPEC)
+    backend = LocalBackend(tmp_path / "home")
+    plan = backend.plan(load_job(tmp_path / job(tmp_path, "forced", 1, entrypoint="python -c pass"),
+                                 example_spec.platform, "local"))
+    at = time.time()
+    backend.submit(dataclasses.replace(plan, override=BudgetOverride("ana@acme.example", "Q4 retrain (FIN-42)", at)))
+    record = json.loads((tmp_path / "home" / "jobs" / "forced" / "record.json").read_text())
+    assert record["override"] == {"by": "ana@acme.example", "reason": "Q4 retrain (FIN-42)", "at": at}
+    assert record["gpus"] == 1
+    wait_state(tmp_path, "forced", ("completed",))
+    shown = terraml(tmp_path, "jobs", "status", "forced")
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"budget override: by ana@acme\.example at \d{4}-\d\d-\d\d \d\d:\d\d: Q4 retrain \(FIN-42\)",
+                     shown.stdout), shown.stdout
