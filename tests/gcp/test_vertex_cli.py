@@ -1,0 +1,72 @@
+"""`terraml train --cloud gcp` end to end: the installed CLI in its own process, the real SDK over REST, the local
+stand-in for Vertex AI, Cloud Storage and Cloud Logging (tests/gcp/vertex_server.py), MLflow in a sqlite file.
+
+What is real: the CLI, the plan, the spot decision, every request (CustomJob bodies, the create-only code
+upload, the list and log calls), the resubmissions after the injected preemptions, and the MLflow
+registration. What is not: no container runs. The stand-in plays the trainer against Cloud Storage: each
+attempt records the checkpoint it found under its TERRAML_CHECKPOINT_DIR (the resume point) and writes one
+further; the assertions read those records."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from terraml.providers.gcp.names import GcpNames
+
+from ..conftest import EXAMPLE, ROOT
+from .vertex_server import serve
+
+TERRAML = str(ROOT / ".venv" / "bin" / "terraml")
+
+
+def _job(tmp_path, accelerator="L4"):
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    text = (ROOT / "examples" / "job.yaml").read_text().replace("accelerator: A10G", f"accelerator: {accelerator}")
+    (tmp_path / "job.yaml").write_text(text)  # the example as it is, but for the GPU; --team nlp moves it
+    return tmp_path / "job.yaml"
+
+
+def _terraml(tmp_path, endpoint, *args):
+    env = {**os.environ, "TERRAML_VERTEX_API_ENDPOINT": endpoint,
+           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "COLUMNS": "200"}
+    return subprocess.run([TERRAML, *args, "--spec", str(EXAMPLE), "--home", str(tmp_path / "home")],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_train_through_two_preemptions_resumes_and_registers(tmp_path, example_spec):
+    platform = example_spec.platform
+    names = GcpNames.for_team(platform, platform.team("nlp"))
+    with serve() as (url, fake):
+        fake.add_bucket(names.artifact_bucket)
+        fake.preempt(2)
+        run = _terraml(tmp_path, url, "train", str(_job(tmp_path)), "--cloud", "gcp", "--team", "nlp")
+        assert run.returncode == 0, run.stdout + run.stderr
+        jobs = sorted(fake.created_jobs(), key=lambda j: j["createTime"])
+    assert [j["displayName"] for j in jobs] == ["image-classifier", "image-classifier-r2", "image-classifier-r3"]
+    assert [j["_resumed_from"] and j["_resumed_from"]["epoch"] for j in jobs] == [None, 1, 2]
+    assert "image-classifier: completed" in run.stdout
+    assert "2 interruption(s), final capacity spot" in run.stdout
+    assert "[image-classifier-r3] resuming from checkpoint after epoch 2" in run.stdout
+    from mlflow import MlflowClient
+
+    [version] = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_model_versions("name = 'image-classifier'")
+    assert version.source == f"gs://{names.artifact_bucket}/jobs/image-classifier/model"
+
+
+def test_dry_run_prints_the_request_decision_and_cost_and_calls_nothing(tmp_path):
+    run = _terraml(tmp_path, "http://127.0.0.1:9", "train", str(_job(tmp_path)), "--cloud", "gcp", "--team", "nlp",
+                   "--dry-run")  # port 9 is closed: any call would fail the command
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '"strategy": "SPOT"' in run.stdout and '"acceleratorType": "NVIDIA_L4"' in run.stdout
+    assert "auto: spot first" in run.stdout and "expected $1.44" in run.stdout  # 4 h x $0.36122
+    assert "dry run: nothing submitted" in run.stdout
+
+
+def test_the_examples_a10g_is_refused_on_gcp_with_the_field_and_the_nearest_fit(tmp_path):
+    run = _terraml(tmp_path, "http://127.0.0.1:9", "train", str(_job(tmp_path, "A10G")), "--cloud", "gcp", "--team",
+                   "nlp", "--dry-run")
+    assert run.returncode == 2
+    text = run.stdout + run.stderr
+    assert "resources.accelerator" in text and "nearest fit is 'L4'" in text and "Traceback" not in text
