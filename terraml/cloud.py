@@ -189,7 +189,9 @@ class Cloud:
         region = stack.provider_region(self.REGION_PROVIDER) if self.REGION_PROVIDER else None
         return block.get("region") or region or "unknown"
 
-    def spend(self, team: str, month: str) -> tuple[Decimal, str]:
+    def spend(self, team: str, month: str, platform: Platform | None = None) -> tuple[Decimal, str]:
+        """Actual spend of ``team`` in ``month`` (YYYY-MM) and a note naming the source (and the currency when
+        not USD). ``platform`` gives what the source needs from the spec (subscriptions, export tables)."""
         return self._missing(Feature.BILLING)
 
     def fetch_prices(self, rows: list[dict]) -> list[Price]:

@@ -190,7 +190,7 @@ def actual(team: Annotated[str, typer.Option(help="The team.")],
         priced = est is not None and any(x.team == team and x.cloud == cloud for x in est.priced())
         low, high = est.total(team, cloud) if priced else (None, None)
         source = get(cloud)
-        amount, note = (source.spend(team, month) if source.supports(Feature.BILLING)
+        amount, note = (source.spend(team, month, platform) if source.supports(Feature.BILLING)
                         else (None, source.unsupported_reason(Feature.BILLING)))
         table.add_row(cloud, f"${low:,.2f}" if priced else "-", f"${high:,.2f}" if priced else "-",
                       "-" if amount is None else f"${amount:,.2f}", note)
