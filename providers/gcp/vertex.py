@@ -110,6 +110,8 @@ class VertexPlan(JobPlan):
 
     environment: VertexEnvironment | None = None
     machine: MachineChoice | None = None
+    bundle: bytes = b""
+    """The source folder as submit uploads it (made while planning: a local read, no network)."""
 
 
 class VertexBackend(Backend):
@@ -374,7 +376,8 @@ class VertexBackend(Backend):
                                     on_demand_usd_per_hour=rates.standard_usd_per_hour,
                                     spot_usd_per_hour=rates.spot_usd_per_hour, price_note=rates.note)
         return VertexPlan(job=job, decision=decision, notes=tuple(notes), request=request, estimate=estimate,
-                          override=override, environment=env, machine=machine)
+                          override=override, environment=env, machine=machine,
+                          bundle=source_bundle(job.source_dir))
 
     # ------------------------------------------------------------ jobs
     def _attempts(self, team: str, name: str) -> list[dict]:
@@ -388,11 +391,11 @@ class VertexBackend(Backend):
                 (j.get("displayName", "").startswith(f"{name}-r") and j["displayName"][len(name) + 2:].isdigit())]
         return sorted(mine, key=lambda j: (attempt_number(j), j.get("createTime", "")))
 
-    def _create(self, env: VertexEnvironment, request: dict) -> dict:
+    def _create(self, env: VertexEnvironment, request: dict, *, read_back: bool = True) -> dict | None:
         job = aiplatform_v1.CustomJob.from_json(json.dumps(request))
         created = self._call(f"CreateCustomJob {request['displayName']}",
                              self.client("job", env.region).create_custom_job, parent=env.parent, custom_job=job)
-        return self.as_json(created)
+        return self.as_json(created) if read_back else None
 
     def submit(self, plan: JobPlan, *, simulate_interruptions: int = 0) -> JobHandle:
         if simulate_interruptions:
@@ -413,11 +416,12 @@ class VertexBackend(Backend):
                              "override-at": str(plan.override.at)})
         # The code bundle is written create-only: the first submit of a name claims it, a second finds it
         # taken and creates nothing (and the bundle a running job reads is never replaced).
-        if not self.gcs_create(env.bucket, env.bundle_object(job.name), source_bundle(plan.job.source_dir), metadata):
+        bundle = plan.bundle or source_bundle(plan.job.source_dir)
+        if not self.gcs_create(env.bucket, env.bundle_object(job.name), bundle, metadata):
             if self._attempts(job.team, job.name):
                 return JobHandle(self.NAME, job.name, job.name, job.team, existing=True)
             # The bundle is there but no job: an earlier submit stopped in between; create the job now.
-        self._create(env, request)
+        self._create(env, request, read_back=False)
         return JobHandle(self.NAME, job.name, job.name, job.team)
 
     def handle(self, name: str) -> JobHandle:
