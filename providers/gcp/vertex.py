@@ -538,6 +538,11 @@ class VertexBackend(Backend):
                                     "attempts": [a.get("displayName") for a in attempts],
                                     "vertex_job": latest.get("name"),
                                     "model_artifacts": f"gs://{env.bucket}/jobs/{self._job_of(latest)}/model"})
+        labels = attempts[0].get("labels", {})
+        if "terraml-override-by" in labels:  # as labels keep it (GCP label rules); exact in the bundle's metadata
+            status.details["override"] = {"by": labels["terraml-override-by"],
+                                          "reason": labels.get("terraml-override-reason", ""),
+                                          "at": float(labels.get("terraml-override-at", "0"))}
         if state == State.COMPLETED:
             version = self._register(env, latest)
             if version:

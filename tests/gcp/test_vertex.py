@@ -193,7 +193,9 @@ def test_budget_override_is_kept_in_the_job_labels(vertex, tmp_path):
     backend, fake, platform = vertex
     job = load_job(write_job(tmp_path), platform, "gcp")
     plan = backend.plan(job, override=BudgetOverride(by="Ana@Acme.example", reason="Deadline: Q4 demo", at=1.8e9))
-    backend.submit(plan)
+    handle = backend.submit(plan)
+    assert backend.status(handle).details["override"] == {"by": "ana_acme_example", "reason": "deadline__q4_demo",
+                                                          "at": 1.8e9}
     labels = fake.created_jobs()[0]["labels"]
     assert labels["terraml-override-by"] == "ana_acme_example"
     assert labels["terraml-override-reason"] == "deadline__q4_demo" and labels["terraml-override-at"] == "1800000000"
