@@ -3,6 +3,8 @@ backend (CustomJobs on Spot or standard capacity; model rollouts on the stack's 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from terraml.cloud import Cloud, Feature, ProviderSource
 from terraml.providers.gcp.names import NAME_RULES, GcpNames
 from terraml.providers.gcp.regions import GCP_REGIONS, MACHINE_SHAPE, REGION_SHAPE, ZONE, region_of
@@ -30,7 +32,6 @@ class GcpCloud(Cloud):
     UNSUPPORTED = {
         Feature.SIMULATED_INTERRUPTIONS: "Vertex AI cannot preempt a Spot job on request; simulate spot "
                                          "interruptions with --cloud local",
-        Feature.BILLING: "not built yet: the GCP source reads the Cloud Billing export in BigQuery",
     }
 
     def spec_block(self):
@@ -106,3 +107,15 @@ class GcpCloud(Cloud):
         from terraml.providers.gcp.prices import fetch_default
 
         return fetch_default(rows)
+
+    def spend(self, team: str, month: str, platform=None) -> tuple[Decimal, str]:
+        """From the Cloud Billing export in BigQuery, grouped by the team label. The export table comes from
+        $TERRAML_GCP_BILLING_EXPORT_TABLE, else the team's clouds.gcp.billing_export_table."""
+        import os
+
+        from terraml.providers.gcp.spec import resolve_export_table
+
+        found = platform.team(team) if platform is not None else None
+        block = found.environment(self.NAME) if found is not None else None
+        billing = self.load("terraml.providers.gcp.billing")
+        return billing.BigQueryBillingSpend(resolve_export_table(None, os.environ, block)).spend(team, month)
