@@ -1,5 +1,5 @@
-"""Azure: AKS team stacks with Azure ML, validated in the spec and priced; the Azure ML job backend is
-not built yet."""
+"""Azure: AKS team stacks with Azure ML, validated in the spec and priced; training jobs and online
+endpoints through the Azure ML backend (azureml.py)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,8 @@ class AzureCloud(Cloud):
     FEATURE_TYPES = frozenset({"integral", "fractional", "string"})
     NAME_RULES = NAME_RULES
     UNSUPPORTED = {
-        Feature.TRAINING: "the Azure ML backend is not built yet; train with --cloud local or aws",
-        Feature.SERVING: "Azure ML online endpoints are not built yet",
-        Feature.UNDEPLOY: "Azure ML online endpoints are not built yet",
+        Feature.SIMULATED_INTERRUPTIONS: "low-priority preemption on Azure ML is real and cannot be asked for; "
+                                         "simulate interruptions with --cloud local",
         Feature.BILLING: "not built yet: the Azure source runs a Cost Management query",
     }
 
@@ -87,6 +86,9 @@ class AzureCloud(Cloud):
         from terraml.providers.azure.stack import AzureTeamStack
 
         return AzureTeamStack(scope, ctx)
+
+    def backend(self, settings):
+        return self.load("terraml.providers.azure.azureml").AzureMLBackend.from_settings(settings)
 
     def pricers(self):
         from terraml.providers.azure.pricing import PRICERS
