@@ -17,6 +17,7 @@ override notes. Providers, outputs, backends and assets stay cdktn constructs.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -41,6 +42,10 @@ def provider_source(name: str) -> ProviderSource:
     if cloud is None:
         raise KeyError(f"no cloud registers the Terraform provider '{name}'")
     return cloud.TERRAFORM_PROVIDERS[name]
+
+
+# How cdktn encodes an unresolved token in a string or a list of strings ("${TfToken[TOKEN.12]}").
+_TOKEN = re.compile(r"[$#]\{TfToken\[")
 
 
 def _prune(value: Any) -> Any:
@@ -111,8 +116,14 @@ class Module(Construct):
 class StackBlocks(TerraformElement):
     """Every resource and data source of one terraml stack, handed to cdktn as one element.
 
-    cdktn calls ``to_terraform`` once per resolve pass and ``to_metadata`` once; each returns what the
-    blocks' own cdktn constructs would have returned, merged. Created by the stack's first block.
+    ``to_terraform`` and ``to_metadata`` return what the blocks' own cdktn constructs would have returned,
+    merged. Created by the stack's first block.
+
+    Handing the blocks to Node is most of what synth costs (the jsii kernel takes each value apart), and
+    cdktn asks twice: once in its preparing pass, which only looks for what tokens register (Terraform
+    functions used, cross-stack references), then for the stack's JSON, right after ``to_metadata`` (cdktn
+    0.24 ``TerraformStack.toTerraform``). Blocks hold plain values, so the preparing pass gets nothing,
+    unless a block holds a cdktn token: then it gets the blocks, as cdktn's own constructs would give it.
     """
 
     def __init__(self, stack: Construct):
@@ -121,6 +132,7 @@ class StackBlocks(TerraformElement):
         self.terraml_names: set[tuple[str, str, str]] = set()
         self.terraml_providers: set[str] = set()
         self._stack_path = stack.node.path
+        self._writing = False  # set by to_metadata: the next to_terraform is for the stack's JSON
 
     @staticmethod
     def of(stack: Construct) -> StackBlocks:
@@ -143,13 +155,17 @@ class StackBlocks(TerraformElement):
         if missing:  # cdktn's own check (ValidateProviderPresence), which sees only its constructs
             raise ValueError(f"stack {self._stack_path} has blocks of the Terraform providers {missing} but no "
                              "provider construct for them; add a Provider for each")
+        writing, self._writing = self._writing, False
         out: dict[str, dict] = {}
         for block in self.terraml_blocks:
             out.setdefault(block.section, {}).setdefault(block.resource_type, {})[block._logical_id] = \
                 block.to_json(self._stack_path)
+        if not writing and not _TOKEN.search(json.dumps(out)):
+            return {}  # the preparing pass: nothing for it to discover
         return out
 
     def to_metadata(self) -> Any:
+        self._writing = True
         overrides: dict[str, list[str]] = {}
         for block in self.terraml_blocks:
             if block.overrides:

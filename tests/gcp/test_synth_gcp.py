@@ -461,3 +461,25 @@ def test_a_block_without_its_provider_fails_the_synth(tmp_path):
     Resource(stack, "release", "helm_release", {"name": "x"})
     with pytest.raises(Exception, match=r"providers \['helm'\] but no provider construct"):
         app.synth()
+
+
+def test_blocks_with_cdktn_tokens_are_resolved_by_cdktn_and_synth_repeats(tmp_path):
+    """cdktn's preparing pass gets the blocks only when they hold a token; either way each synth is whole."""
+    from cdktn import App, Fn, TerraformStack
+
+    from terraml.modules.core import Provider, Resource
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "s")
+    stack.terraml_resources = []
+    Provider(stack, "google", {})
+    Resource(stack, "plain", "google_compute_network", {"name": "n"})
+    Resource(stack, "token", "google_compute_network", {"name": Fn.lower("ABC"), "labels": {"x": Fn.upper("d")}})
+    written = []
+    for _ in range(2):
+        app.synth()
+        written.append(json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text()))
+    assert written[0] == written[1]
+    networks = written[0]["resource"]["google_compute_network"]
+    assert networks["token"]["name"] == '${lower("ABC")}' and networks["token"]["labels"] == {"x": '${upper("d")}'}
+    assert networks["plain"]["name"] == "n"
