@@ -138,6 +138,7 @@ class AzureMLBackend(AzureMLServing, Backend):
         self._arm = None
         self._uploaded: set[str] = set()
         self._datastore: dict[str, tuple[str, str]] = {}
+        self._registry_note: str | None = None
 
     # ------------------------------------------------------------ plumbing
     def _team(self, name: str):
@@ -525,7 +526,8 @@ class AzureMLBackend(AzureMLServing, Backend):
                          ended_at=ended, gpus=gpus,
                          details={"cost_note": cost.note, "compute": compute, "azure_status": status_text(live),
                                   "job": live.name, "studio_url": getattr(live, "studio_url", None),
-                                  "model_uri": self._model_uri(primary)})
+                                  "model_uri": self._model_uri(primary),
+                                  **({"model_registry": self._registry_note} if self._registry_note else {})})
 
     def _cluster(self, primary, compute: str) -> TeamCluster | None:
         team_name = (primary.tags or {}).get("team")
@@ -568,6 +570,13 @@ class AzureMLBackend(AzureMLServing, Backend):
         """Register the finished job's model output in the MLflow registry, once (the version is then tagged
         on the job). The tracking URI is --tracking-uri, else the workspace's own (needs azureml-mlflow)."""
         tracking = self.tracking_uri or self.workspace_tracking_uri(self._team(team))
+        if tracking.startswith("azureml:"):
+            import importlib.util
+
+            if importlib.util.find_spec("azureml") is None or importlib.util.find_spec("azureml.mlflow") is None:
+                self._registry_note = ("model not registered: the workspace's MLflow registry needs the azureml-mlflow "
+                                       "plugin (pip install azureml-mlflow), or pass --tracking-uri")
+                return None
         from terraml.model_registry import register_version
 
         return register_version(tracking, tags[f"{T}register-model"], self._model_uri(primary), tags={

@@ -213,7 +213,8 @@ class AzureMLServing:
                                 c.online_deployments.get(t, n))
                 tags = dep.tags or {}
                 split = ", ".join(f"{d} {s}%" for d, s in sorted(traffic.items()))
-                out.append(EndpointStatus(ep.name, team.name, f"{online.provisioning_state} ({split})",
+                state = getattr(online.provisioning_state, "value", online.provisioning_state)
+                out.append(EndpointStatus(ep.name, team.name, f"{state} ({split})",
                                           model=tags.get("terraml:model"), version=tags.get("terraml:version"),
                                           url=online.scoring_uri))
         return out

@@ -182,7 +182,8 @@ class FakeAzureML(requests.adapters.BaseAdapter):
             key = (parts[1], parts[3])
             rid = f"{base}/models/{parts[1]}/versions/{parts[3]}"
             if method == "PUT":
-                ws.models[key] = {"id": rid, "name": parts[3], "properties": body["properties"]}
+                ws.models[key] = {"id": rid, "name": parts[3], "properties": {
+                    "flavors": {}, **body["properties"], "provisioningState": "Succeeded"}}
                 return self._reply(request, 201, ws.models[key])
             if method == "GET":
                 return self._reply(request, 200, ws.models[key]) if key in ws.models else \
@@ -267,7 +268,7 @@ class FakeAzureML(requests.adapters.BaseAdapter):
     def _deployment_json(self, ws: Workspace, base: str, ep: str, name: str) -> dict:
         d = ws.deployments[(ep, name)]
         return {"id": f"{base}/onlineEndpoints/{ep}/deployments/{name}", "name": name, "location": ws.location,
-                "sku": d["sku"], "properties": {**d["properties"], "provisioningState": "Succeeded",
+                "sku": d["sku"], "tags": d["tags"], "properties": {**d["properties"], "provisioningState": "Succeeded",
                                                 "scaleSettings": {"scaleType": "Default"}}}
 
     def _endpoints(self, request, ws: Workspace, base: str, parts: list[str], body):
@@ -308,7 +309,8 @@ class FakeAzureML(requests.adapters.BaseAdapter):
                 if model.startswith("/subscriptions/") and tuple(model.split("/")[-3::2]) not in ws.models:
                     return self._reply(request, 400, {"error": {"code": "BadArgument", "message":
                                                                 f"model {model} not found"}})
-                ws.deployments[(name, dep)] = {"sku": body.get("sku", {}), "properties": body["properties"]}
+                ws.deployments[(name, dep)] = {"sku": body.get("sku", {}), "properties": body["properties"],
+                                               "tags": body.get("tags", {})}
                 return self._reply(request, 201, self._deployment_json(ws, base, name, dep))
             if method == "GET":
                 return self._reply(request, 200, self._deployment_json(ws, base, name, dep)) \
