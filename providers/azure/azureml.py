@@ -324,7 +324,7 @@ class AzureMLBackend(AzureMLServing, Backend):
         job = plan.job
         team = job.job.team
         name = job.job.name
-        if self._get(team, name) is not None:  # one name, one job: a second submit creates nothing
+        if self._exists(team, name):  # one name, one job: a second submit creates nothing
             return JobHandle(self.NAME, name, name, team, existing=True)
         request = plan.job_request
         if plan.override is not None:
@@ -394,6 +394,20 @@ class AzureMLBackend(AzureMLServing, Backend):
             return self._sdk(f"get job {name}", lambda: self.client(team).jobs.get(name))
         except ResourceNotFoundError:
             return None
+
+    def _exists(self, team_name: str, name: str) -> bool:
+        """Whether a job of this name exists: one ARM GET, read for its status code only (the SDK's jobs.get
+        would build the whole job object)."""
+        from azure.core.rest import HttpRequest
+
+        path = f"{self._workspace_path(self._team(team_name))}/jobs/{name}"
+        request = HttpRequest("GET", f"{ARM}{path}", params={"api-version": JOBS_API})
+        response = self._sdk(f"GET job {name}", lambda: self.arm().send_request(request))
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 400:
+            raise ProviderError(f"GET job {name}: HTTP {response.status_code}: {response.text()[:300]}")
+        return True
 
     def _set_tags(self, team_name: str, name: str, tags: dict[str, str]) -> None:
         """Change a job's tags: one ARM GET and PUT (Azure ML lets a PUT on an existing job change only its

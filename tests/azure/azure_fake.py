@@ -385,12 +385,14 @@ class FakeAzureML(requests.adapters.BaseAdapter):
 def cli_transport():
     """The testing hook's factory (TERRAML_AZUREML_TRANSPORT=tests.azure.azure_fake:cli_transport): a fresh
     fake seeded with the team of $TERRAML_FAKE_AZURE_TEAM from $TERRAML_FAKE_AZURE_SPEC, preempting each
-    low-priority job $TERRAML_FAKE_AZURE_PREEMPTIONS times. Lives as long as the CLI process."""
+    low-priority job $TERRAML_FAKE_AZURE_PREEMPTIONS times. Lives as long as the CLI process. Each state is
+    held for 4 GETs: `train` reads the job's logs (one GET) after each status() (one GET, two with a tag
+    update), so every state is seen by a status()."""
     import os
 
     from terraml.spec import load_platform
 
-    fake = FakeAzureML(preemptions=int(os.environ.get("TERRAML_FAKE_AZURE_PREEMPTIONS", "0")))
+    fake = FakeAzureML(preemptions=int(os.environ.get("TERRAML_FAKE_AZURE_PREEMPTIONS", "0")), hold=4)
     platform = load_platform(os.environ["TERRAML_FAKE_AZURE_SPEC"]).platform
     fake.seed_team(platform, os.environ.get("TERRAML_FAKE_AZURE_TEAM", "nlp"))
     return fake.transport(), FakeCredential()
