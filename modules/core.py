@@ -142,6 +142,12 @@ class StackBlocks(TerraformElement):
             stack._terraml_blocks = blocks
         return blocks
 
+    @staticmethod
+    def blocks(stack: Construct) -> list[_Block]:
+        """Every resource and data source of a terraml stack, in the order they were made."""
+        blocks = getattr(stack, "_terraml_blocks", None)
+        return list(blocks.terraml_blocks) if blocks is not None else []
+
     def add(self, block: _Block) -> None:
         key = (block.section, block.resource_type, block._logical_id)
         if key in self.terraml_names:
@@ -213,6 +219,11 @@ class _Block:
                 target[key] = {}
             target = target[key]
         target[last] = value
+
+    def add_depends_on(self, *others: _Block) -> None:
+        """Make the block wait for ``others`` too (each joins its depends_on once)."""
+        current = self.depends_on or []
+        self.depends_on = [*current, *(o for o in dict.fromkeys(others) if o not in current)]
 
     @property
     def fqn(self) -> str:

@@ -17,6 +17,7 @@ from terraml.modules.gcp.iam import ServiceAccount, ServiceAccountProps
 from terraml.modules.gcp.kms import KeyRing, KeyRingProps
 from terraml.modules.gcp.labels import GcpLabelAspect, label_key, label_value
 from terraml.modules.gcp.network import PODS_RANGE, SERVICES_RANGE, Network, NetworkProps
+from terraml.modules.gcp.project_services import ProjectServices, ProjectServicesProps
 from terraml.modules.gcp.vertex_endpoint import VertexEndpoint, VertexEndpointProps
 from terraml.policy.capacity import capacity_plan
 from terraml.policy.machines import resolve_machine
@@ -142,6 +143,13 @@ class GcpTeamStack(TerraformStack):
         TerraformOutput(self, "artifact_bucket", value=names.artifact_bucket)
         TerraformOutput(self, "training_service_account", value=training.email)
         TerraformOutput(self, "serving_service_account", value=serving.email)
+        # Last: the APIs of every block above, plus those GKE and the registry use on their own.
+        ProjectServices(self, "apis", ProjectServicesProps(project=gcp.project, extra_apis=[
+            "logging.googleapis.com",  # GKE's system, API server and workload logs; VPC flow and NAT logs
+            "monitoring.googleapis.com",  # GKE's system metrics and managed Prometheus
+            "iamcredentials.googleapis.com",  # Workload Identity: GKE's metadata server mints the accounts' tokens
+            *(["containerscanning.googleapis.com"] if gcp.registry is not None and gcp.registry.scan_on_push else []),
+        ]))
         apply_aspects(self, GcpLabelAspect(ctx.tags))
 
     def _backend(self, ctx: StackContext) -> None:

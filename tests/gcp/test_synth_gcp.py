@@ -250,8 +250,8 @@ def test_workload_service_accounts_have_only_what_they_need(nlp):
     wi = {b["member"] for b in blocks(nlp, "google_service_account_iam_member")}
     assert wi == {"serviceAccount:acme-nlp-prod.svc.id.goog[nlp/training]",
                   "serviceAccount:acme-nlp-prod.svc.id.goog[nlp/serving]"}
-    assert all(b["role"] == "roles/iam.workloadIdentityUser" and b["depends_on"] == [
-        "google_container_cluster.gke_cluster_C5D95197"] for b in blocks(nlp, "google_service_account_iam_member"))
+    assert all(b["role"] == "roles/iam.workloadIdentityUser" and "google_container_cluster.gke_cluster_C5D95197"
+               in b["depends_on"] for b in blocks(nlp, "google_service_account_iam_member"))  # the pool: the cluster
 
 
 def test_feature_store_registers_bigquery_groups_and_serves_them_online(nlp):
@@ -483,3 +483,85 @@ def test_blocks_with_cdktn_tokens_are_resolved_by_cdktn_and_synth_repeats(tmp_pa
     networks = written[0]["resource"]["google_compute_network"]
     assert networks["token"]["name"] == '${lower("ABC")}' and networks["token"]["labels"] == {"x": '${upper("d")}'}
     assert networks["plain"]["name"] == "n"
+
+
+API_TYPES = {
+    "compute.googleapis.com": "google_compute_network", "container.googleapis.com": "google_container_cluster",
+    "artifactregistry.googleapis.com": "google_artifact_registry_repository",
+    "cloudkms.googleapis.com": "google_kms_crypto_key", "aiplatform.googleapis.com": "google_vertex_ai_endpoint",
+    "bigquery.googleapis.com": "google_bigquery_dataset", "billingbudgets.googleapis.com": "google_billing_budget",
+    "monitoring.googleapis.com": "google_monitoring_notification_channel",
+    "iam.googleapis.com": "google_service_account", "storage.googleapis.com": "google_storage_bucket",
+    "cloudresourcemanager.googleapis.com": "google_project_iam_member"}
+
+
+def services(stack: dict) -> dict[str, str]:
+    """API -> the address of its google_project_service."""
+    return {b["service"]: f"google_project_service.{name}"
+            for name, b in stack["resource"]["google_project_service"].items()}
+
+
+def test_the_apis_the_stack_uses_are_enabled_and_never_disabled_on_destroy(nlp):
+    enabled = services(nlp)
+    assert set(API_TYPES) | {"logging.googleapis.com", "iamcredentials.googleapis.com",
+                             "containerscanning.googleapis.com"} == set(enabled)
+    for block in blocks(nlp, "google_project_service"):
+        assert block["project"] == "acme-nlp-prod"
+        assert block["disable_on_destroy"] is False and block["disable_dependent_services"] is False
+        assert "depends_on" not in block
+
+
+def test_every_resource_waits_for_its_api(nlp):
+    from terraml.modules.gcp.project_services import api_of
+
+    enabled = services(nlp)
+    for api, rtype in API_TYPES.items():
+        assert api_of(rtype) == api
+    for rtype, named in nlp["resource"].items():
+        if rtype == "google_project_service":
+            continue
+        for name, block in named.items():
+            assert enabled[api_of(rtype)] in block["depends_on"], f"{rtype}.{name}"
+    # data sources read at plan time: a dependency would defer them and make the project number unknown
+    assert all("depends_on" not in b for named in nlp["data"].values() for b in named.values())
+
+
+def test_grants_to_a_service_agent_wait_for_the_api_that_creates_the_agent(nlp):
+    enabled = services(nlp)
+    agents = {"container-engine-robot": "container.googleapis.com", "compute-system": "compute.googleapis.com",
+              "gcp-sa-artifactregistry": "artifactregistry.googleapis.com",
+              "gcp-sa-aiplatform": "aiplatform.googleapis.com"}
+    checked = 0
+    for named in nlp["resource"].values():
+        for block in named.values():
+            for agent, api in agents.items():
+                if f"@{agent}.iam" in block.get("member", ""):
+                    assert enabled[api] in block["depends_on"], block["member"]
+                    checked += 1
+    assert checked == 5  # gke, compute, registry and vertex keys, and the feature store's dataset
+
+
+def test_an_unknown_resource_type_has_no_api_until_one_is_named():
+    from terraml.modules.gcp.project_services import api_of
+
+    with pytest.raises(KeyError, match="add its Google API to API_OF_TYPE"):
+        api_of("google_dns_managed_zone")
+    assert api_of("google_project") == "cloudresourcemanager.googleapis.com"
+    assert api_of("google_service_account_iam_member") == "iam.googleapis.com"
+
+
+def test_without_scan_on_push_the_container_scanning_api_stays_off(tmp_path):
+    from terraml.spec import load_platform
+    from terraml.synth import synth
+
+    from ..conftest import EXAMPLE
+
+    text = EXAMPLE.read_text()
+    start = text.index("        registry:", text.index("      gcp:"))
+    end = text.index("\n", start)
+    spec = tmp_path / "platform.yaml"
+    spec.write_text(text[:start] + "        registry: {scan_on_push: false}" + text[end:])
+    synth(load_platform(spec).platform, tmp_path / "out", team="nlp", cloud="gcp")
+    doc = json.loads((tmp_path / "out" / "stacks" / STACK / "cdk.tf.json").read_text())
+    assert "containerscanning.googleapis.com" not in services(doc)
+    assert "artifactregistry.googleapis.com" in services(doc)
