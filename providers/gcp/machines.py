@@ -87,3 +87,63 @@ def gpus_for(machine_type: str, accelerator: str | None, count: int | None) -> t
         allowed = ", ".join(str(c) for c in N1_ATTACHABLE[accelerator])
         return None, f"N1 machine types attach {allowed} x {accelerator}, not {wanted}"
     return Gpus(accelerator, wanted), None
+
+
+# Zones that offer each GPU, for the regions terraml ships (regions.GCP_REGIONS); GKE fails at apply when a GPU
+# pool's zone lacks its GPU. Source: the SkyPilot catalog, skypilot-org/skypilot-catalog catalogs/v8/gcp/vms.csv
+# (commit 006059e0f18a, read 2026-11-30), which lists each machine type per zone from Compute Engine's own
+# machine-type lists; Google's page: https://cloud.google.com/compute/docs/gpus/gpu-regions-zones. Keyed by the
+# machine type terraml picks for the GPU (A100: a2-highgpu, A100-80GB: a2-ultragpu, H100: a3-highgpu,
+# H100-MEGA: a3-megagpu, H200: a3-ultragpu, B200: a4-highgpu). L4 (g2) and the N1 GPUs (T4, V100, P100, P4) are not
+# in the table yet: their pools are not checked and run in the cluster's zones.
+GPU_ZONES: dict[str, frozenset[str]] = {name: frozenset(zones.split()) for name, zones in {
+    "A100": """asia-northeast1-a asia-northeast1-c asia-northeast3-a asia-northeast3-b asia-southeast1-a
+               asia-southeast1-b asia-southeast1-c europe-west4-a europe-west4-b me-west1-a me-west1-c us-central1-a
+               us-central1-b us-central1-c us-central1-f us-east1-b us-west1-b us-west3-b us-west4-b""",
+    "A100-80GB": "asia-southeast1-c europe-west4-a us-central1-a us-central1-c us-east4-c us-east5-a us-east5-b",
+    "H100": """asia-east1-c asia-northeast1-b asia-south1-c asia-south2-b asia-southeast1-b asia-southeast1-c
+               australia-southeast1-c europe-north1-c europe-west1-b europe-west1-c europe-west3-c europe-west4-b
+               europe-west4-c europe-west8-c europe-west9-c us-central1-a us-central1-b us-central1-c us-east4-a
+               us-east4-b us-east4-c us-east5-a us-west1-a us-west1-b us-west4-a""",
+    "H100-MEGA": """asia-east1-c asia-northeast1-b asia-southeast1-b asia-southeast1-c australia-southeast1-c
+                    europe-north1-c europe-west1-b europe-west1-c europe-west3-c europe-west4-b europe-west4-c
+                    us-central1-a us-central1-b us-central1-c us-east4-a us-east4-b us-east4-c us-east5-a us-west1-a
+                    us-west1-b us-west4-a""",
+    "H200": """asia-south1-b asia-south2-c europe-west1-b europe-west4-a us-central1-b us-east4-b us-east5-a
+               us-south1-b us-west1-c""",
+    "B200": """asia-northeast1-b asia-southeast1-b europe-north1-b europe-west4-b us-central1-b us-east1-b us-east4-b
+               us-south1-b us-west2-c us-west3-b us-west3-c""",
+}.items()}
+
+
+def _region_of_zone(zone: str) -> str:
+    return zone.rsplit("-", 1)[0]
+
+
+def gpu_zones(region: str, accelerator: str) -> list[str] | None:
+    """The zones of ``region`` that offer ``accelerator`` (the catalog's name), sorted; None when the offline
+    table does not know the accelerator."""
+    offered = GPU_ZONES.get(accelerator)
+    if offered is None:
+        return None
+    return sorted(z for z in offered if _region_of_zone(z) == region)
+
+
+def gpu_zone_problem(region: str, zones: list[str], accelerator: str) -> str | None:
+    """Why a GPU pool of ``accelerator`` cannot run in ``zones`` of ``region`` (empty: any zone that offers it),
+    or None. Unknown accelerators are not checked."""
+    offered = gpu_zones(region, accelerator)
+    if offered is None:
+        return None
+    if not offered:
+        elsewhere = sorted({_region_of_zone(z) for z in GPU_ZONES[accelerator]})
+        return (f"{accelerator} is not offered in any zone of {region}; regions that offer it: "
+                f"{', '.join(elsewhere)}")
+    foreign = [z for z in zones if _region_of_zone(z) != region]
+    if foreign:
+        return f"{', '.join(foreign)} {'is not a zone' if len(foreign) == 1 else 'are not zones'} of {region}"
+    missing = [z for z in zones if z not in offered]
+    if missing:
+        return (f"{', '.join(missing)} {'does' if len(missing) == 1 else 'do'} not offer {accelerator}; in {region} "
+                f"it is offered in {', '.join(offered)}: list only those, or no zones to use all of them")
+    return None

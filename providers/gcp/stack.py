@@ -22,7 +22,7 @@ from terraml.modules.gcp.vertex_endpoint import VertexEndpoint, VertexEndpointPr
 from terraml.policy.capacity import capacity_plan
 from terraml.policy.machines import resolve_machine
 from terraml.providers.gcp.cloud import GcpCloud
-from terraml.providers.gcp.machines import gpus_for
+from terraml.providers.gcp.machines import gpu_zone_problem, gpu_zones, gpus_for
 from terraml.providers.gcp.names import SERVING_KSA, TRAINING_KSA, GcpNames
 
 # On GKE, `auto` is a spot pool plus an on-demand pool, both labelled with the spec's pool name, and no
@@ -80,6 +80,11 @@ class GcpTeamStack(TerraformStack):
             gpus, problem = gpus_for(machine.instance_type, pool.accelerator or machine.accelerator, count)
             if problem or gpus is None:  # the spec checks report this with the field path first
                 raise ValueError(f"pool {pool.name}: {problem or f'{machine.instance_type} has no GPU'}")
+            problem = gpu_zone_problem(gcp.region, list(pool.zones), gpus.accelerator)
+            if problem:  # the spec checks report this with the field path first
+                raise ValueError(f"pool {pool.name}: {problem}")
+            # Without zones in the spec, the zones of the region that offer the GPU (GKE fails in the others).
+            zones = list(pool.zones) or gpu_zones(gcp.region, gpus.accelerator) or []
             plan = capacity_plan(pool.spot.mode, pool.spot.max_price_ratio, machine.row, min_nodes=pool.min_nodes,
                                  max_nodes=pool.max_nodes, price_cap_enforced_by_cloud=GcpCloud.SPOT_PRICE_CAP)
             for group in plan.groups:
@@ -89,7 +94,7 @@ class GcpTeamStack(TerraformStack):
                     min_nodes=group.min_nodes, max_nodes=group.max_nodes,
                     service_account=cluster.node_service_account, boot_disk_kms_key=boot_key,
                     gpus=GuestGpus(gce_type=gpus.gce_type, count=gpus.count, accelerator=gpus.accelerator),
-                    disk_size_gib=pool.disk_size_gib, node_locations=list(pool.zones), max_surge=0))
+                    disk_size_gib=pool.disk_size_gib, node_locations=zones, max_surge=0))
         workloads = {}
         for role, ksa, what in (("training", TRAINING_KSA, "training jobs"), ("serving", SERVING_KSA, "serving")):
             workloads[role] = ServiceAccount(self, f"{role}-sa", ServiceAccountProps(

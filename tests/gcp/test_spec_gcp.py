@@ -83,3 +83,50 @@ def test_gpus_that_fit_their_machine(machine, accelerator, count, expected):
 def test_gpus_that_do_not_fit_their_machine(machine, accelerator, count, fragment):
     gpus, problem = gpus_for(machine, accelerator, count)
     assert gpus is None and fragment in problem
+
+
+# GPU zones (providers/gcp/machines.py): the pure check the spec checks run, from the offline zone table.
+
+def test_every_zone_in_the_gpu_table_is_a_zone_of_a_region_terraml_ships():
+    from terraml.providers.gcp.machines import ACCELERATOR_TYPE, GPU_ZONES
+    from terraml.providers.gcp.regions import GCP_REGIONS, ZONE
+
+    for accelerator, zones in GPU_ZONES.items():
+        assert accelerator in ACCELERATOR_TYPE and zones
+        for zone in zones:
+            match = ZONE.match(zone)
+            assert match and match.group(1) in GCP_REGIONS, zone
+
+
+def test_gpu_zones_are_the_zones_of_the_region_that_offer_the_gpu():
+    from terraml.providers.gcp.machines import gpu_zones
+
+    assert gpu_zones("us-central1", "A100-80GB") == ["us-central1-a", "us-central1-c"]
+    assert gpu_zones("us-central1", "H200") == ["us-central1-b"]
+    assert gpu_zones("us-west2", "A100-80GB") == []
+    assert gpu_zones("us-central1", "L4") is None  # not in the table: not checked
+
+
+@pytest.mark.parametrize(("region", "zones", "accelerator", "fragment"), [
+    ("us-central1", ["us-central1-b"], "A100-80GB",
+     "us-central1-b does not offer A100-80GB; in us-central1 it is offered in us-central1-a, us-central1-c"),
+    ("us-central1", ["us-central1-a", "us-central1-f", "us-central1-b"], "A100-80GB",
+     "us-central1-f, us-central1-b do not offer A100-80GB"),
+    ("us-west2", [], "A100-80GB", "A100-80GB is not offered in any zone of us-west2; regions that offer it: "
+                                  "asia-southeast1, europe-west4, us-central1, us-east4, us-east5"),
+    ("us-central1", ["us-east4-c"], "A100-80GB", "us-east4-c is not a zone of us-central1"),
+])
+def test_gpu_zone_problems_name_the_zones_that_would_do(region, zones, accelerator, fragment):
+    from terraml.providers.gcp.machines import gpu_zone_problem
+
+    assert fragment in gpu_zone_problem(region, zones, accelerator)
+
+
+@pytest.mark.parametrize(("region", "zones", "accelerator"), [
+    ("us-central1", [], "A100-80GB"), ("us-central1", ["us-central1-c"], "A100-80GB"),
+    ("europe-west4", ["europe-west4-b", "europe-west4-c"], "H100"), ("us-central1", ["us-central1-b"], "L4"),
+])
+def test_gpu_zones_that_offer_the_gpu_or_gpus_the_table_does_not_know_pass(region, zones, accelerator):
+    from terraml.providers.gcp.machines import gpu_zone_problem
+
+    assert gpu_zone_problem(region, zones, accelerator) is None

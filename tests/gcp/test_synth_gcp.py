@@ -565,3 +565,19 @@ def test_without_scan_on_push_the_container_scanning_api_stays_off(tmp_path):
     doc = json.loads((tmp_path / "out" / "stacks" / STACK / "cdk.tf.json").read_text())
     assert "containerscanning.googleapis.com" not in services(doc)
     assert "artifactregistry.googleapis.com" in services(doc)
+
+
+def test_a_gpu_pool_without_zones_runs_in_the_zones_that_offer_its_gpu(nlp):
+    assert one(nlp, "google_container_node_pool", name="train-spot")["node_locations"] == [
+        "us-central1-a", "us-central1-c"]  # A100 80GB in us-central1 (providers/gcp/machines.py GPU_ZONES)
+    assert "node_locations" not in one(nlp, "google_container_node_pool", name="system")
+
+
+def test_a_gpu_pool_in_zones_without_its_gpu_fails_the_synth(tmp_path):
+    from terraml.errors import SpecError
+
+    # the stack refuses it; once GcpCloud.check_block runs gpu_zone_problem, the spec load refuses it first
+    with pytest.raises((ValueError, SpecError), match="us-central1-b does not offer A100-80GB"):
+        _synth_with_pool(tmp_path, "          - name: train\n            machine_type: a2-ultragpu-8g\n"
+                                   "            max_nodes: 2\n            spot: {mode: spot}\n"
+                                   "            zones: [us-central1-b]\n")
