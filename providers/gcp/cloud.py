@@ -117,5 +117,6 @@ class GcpCloud(Cloud):
 
         found = platform.team(team) if platform is not None else None
         block = found.environment(self.NAME) if found is not None else None
+        table = resolve_export_table(None, os.environ, block)  # UnsupportedFeature when none is configured
         billing = self.load("terraml.providers.gcp.billing")
-        return billing.BigQueryBillingSpend(resolve_export_table(None, os.environ, block)).spend(team, month)
+        return billing.BigQueryBillingSpend(table).spend(team, month)

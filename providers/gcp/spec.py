@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from terraml.errors import UserError
+from terraml.errors import UnsupportedFeature, UserError
 from terraml.spec.base import CloudBlock, Endpoint, GpuPool, Strict
 
 EXPORT_TABLE = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_$-]{1,1024}$"
@@ -58,6 +58,8 @@ def resolve_export_table(flag: str | None, environ: Mapping[str, str], block: Gc
                 raise UserError(f"{where}: '{value}' is not a BigQuery table id; use 'project.dataset.table', e.g. "
                                 "'acme-billing.billing.gcp_billing_export_v1_0123AB_4567CD_89EF01'.")
             return value
-    raise UserError(f"GCP actual spend reads the Cloud Billing export in BigQuery, and no export table is set: set "
-                    f"{path} in the spec (or {EXPORT_TABLE_ENV}) to 'project.dataset.table' of the billing account's "
-                    "standard usage cost export (Billing > Billing export > BigQuery export).")
+    # Not configured is UnsupportedFeature (still exit 2): the submit guardrail then counts the ledger alone.
+    raise UnsupportedFeature(f"GCP actual spend reads the Cloud Billing export in BigQuery, and no export table is "
+                             f"set: set {path} in the spec (or {EXPORT_TABLE_ENV}) to 'project.dataset.table' of the "
+                             "billing account's standard usage cost export (Billing > Billing export > BigQuery "
+                             "export).")
