@@ -50,7 +50,7 @@ from pathlib import Path
 
 from terraml.backend import BudgetOverride, JobHandle, JobPlan, JobStatus
 from terraml.errors import TerramlError, UnsupportedFeature, UserError
-from terraml.spec.models import Team
+from terraml.spec.models import Platform, Team
 
 BILLING_LAG_S = 24 * 3600
 """How far a cloud's billing data may lag (Cost Explorer, the billing exports: refreshed at least daily)."""
@@ -142,7 +142,8 @@ def ledger_spend(entries, team: str, month: str, *, billed_cloud: str | None = N
     return total, count
 
 
-def month_to_date(home: Path, team: Team, cloud: str, *, now: float | None = None, spend_of=None) -> Spend:
+def month_to_date(home: Path, team: Team, cloud: str, *, now: float | None = None, spend_of=None,
+                  platform: Platform | None = None) -> Spend:
     """Read the figures: the ledger in the terraml home, and ``cloud``'s bill for the team where the cloud
     has a billing source and the team an environment there (``spend_of(cloud, team, month)``, default
     ``terraml.cloud.get(cloud).spend``: a network call)."""
@@ -161,7 +162,8 @@ def month_to_date(home: Path, team: Team, cloud: str, *, now: float | None = Non
         left_out.append(f"{cloud} billing: team {team.name} has no {cloud} environment")
     else:
         try:
-            amount, note = (spend_of or (lambda c, t, m: get(c).spend(t, m)))(cloud, team.name, month)
+            amount, note = (spend_of or (lambda c, t, m: get(c).spend(t, m, platform)))(cloud, team.name,
+                                                                                         month)
             bill, billed = Decimal(amount), cloud
             counted.append(f"{cloud} bill {month}: {money(bill)} ({note})")
         except UnsupportedFeature as exc:
@@ -227,7 +229,8 @@ class Verdict:
         return [f for f in self.findings if f.refusal]
 
 
-def check(backend, plan: JobPlan, team: Team, home: Path, *, now: float | None = None, spend_of=None) -> Verdict:
+def check(backend, plan: JobPlan, team: Team, home: Path, *, now: float | None = None, spend_of=None,
+          platform: Platform | None = None) -> Verdict:
     """Both guardrails for ``plan`` on ``backend``, reading only what a set limit needs (no listing without a
     quota, no billing call without a budget)."""
     from terraml.cloud import get
@@ -241,7 +244,7 @@ def check(backend, plan: JobPlan, team: Team, home: Path, *, now: float | None =
     else:
         findings.append(quota(team, gpus_of(plan), [], cloud))
     if team.budget is not None:
-        spend = month_to_date(home, team, cloud, now=now, spend_of=spend_of)
+        spend = month_to_date(home, team, cloud, now=now, spend_of=spend_of, platform=platform)
         warnings.extend(spend.warnings)
     else:
         spend = Spend(this_month(now), Decimal(0), ())

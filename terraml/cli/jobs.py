@@ -162,7 +162,7 @@ def guard(backend, plan, settings, over_budget: str | None):
     from terraml import guardrails
 
     team = settings.platform.team(plan.job.job.team)
-    verdict = guardrails.check(backend, plan, team, settings.home)
+    verdict = guardrails.check(backend, plan, team, settings.home, platform=settings.platform)
     for line in verdict.lines:
         out.print(line, highlight=False)
     for warning in verdict.warnings:
