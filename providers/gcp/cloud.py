@@ -46,7 +46,7 @@ class GcpCloud(Cloud):
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
         """No spot price caps; a range GKE fits in; GPUs that fit their machine family; zones of the region."""
-        from terraml.providers.gcp.machines import gpus_for
+        from terraml.providers.gcp.machines import gpu_zone_problem, gpus_for
 
         for i, pool in enumerate(block.gpu_pools):
             if pool.spot.max_price_ratio is not None and pool.spot.mode != "on-demand":
@@ -60,10 +60,16 @@ class GcpCloud(Cloud):
                     findings.error(f"{path}.gpu_pools[{i}].zones[{j}]",
                                    f"'{zone}' is not a zone of {region}; zones are named '{region}-a', "
                                    f"'{region}-b', ...")
+            accelerator = pool.accelerator
             if pool.machine_type:
-                _, problem = gpus_for(pool.machine_type, pool.accelerator, pool.accelerator_count)
+                gpus, problem = gpus_for(pool.machine_type, pool.accelerator, pool.accelerator_count)
                 if problem:
                     findings.error(f"{path}.gpu_pools[{i}].machine_type", f"{problem}.")
+                accelerator = gpus.accelerator if gpus else accelerator
+            # GKE fails at apply when a pool's zone lacks its GPU: check against the offline zone table.
+            problem = gpu_zone_problem(region, list(pool.zones), accelerator) if region and accelerator else None
+            if problem:
+                findings.error(f"{path}.gpu_pools[{i}].{'zones' if pool.zones else 'accelerator'}", problem)
         cidr = block.network.cidr
         if cidr.prefixlen > MAX_PREFIX:
             findings.error(f"{path}.network.cidr",

@@ -186,6 +186,8 @@ FREE = {
         "google_kms_key_ring", "google_kms_crypto_key_iam_member", "google_storage_bucket_iam_member",
         "google_artifact_registry_repository_iam_member", "google_bigquery_dataset_iam_member")},
     "google_billing_budget": "Cloud Billing budgets carry no charge",
+    "google_project_service": "enabling a Google API carries no charge; what runs on it is billed by its own "
+                              "resources",
     "google_monitoring_notification_channel": "Cloud Monitoring notification channels carry no charge",
     "google_bigquery_dataset": "a dataset carries no charge; its tables' storage does",
     "google_vertex_ai_feature_group": "the Feature Registry (feature groups and features) carries no charge",

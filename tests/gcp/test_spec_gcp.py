@@ -61,6 +61,19 @@ def test_a_zone_outside_the_region_is_an_error(tmp_path):
     assert "'us-east1-b' is not a zone of us-central1" in found["teams[1].clouds.gcp.gpu_pools[0].zones[0]"]
 
 
+def test_a_gpu_pool_in_a_zone_without_its_gpu_is_a_spec_error(tmp_path):
+    """GKE would fail at apply: us-central1-b has no A100-80GB (the table's zones are -a and -c)."""
+    found = problems(tmp_path, lambda d: nlp_gcp(d)["gpu_pools"][0].update(zones=["us-central1-b"]))
+    message = found["teams[1].clouds.gcp.gpu_pools[0].zones"]
+    assert "us-central1-b does not offer A100-80GB" in message and "us-central1-a, us-central1-c" in message
+
+
+def test_a_machine_types_bundled_gpu_is_checked_against_its_zones(tmp_path):
+    found = problems(tmp_path, lambda d: nlp_gcp(d)["gpu_pools"][0].update(
+        accelerator=None, accelerator_count=None, machine_type="a2-ultragpu-8g", zones=["us-central1-f"]))
+    assert "does not offer A100-80GB" in found["teams[1].clouds.gcp.gpu_pools[0].zones"]
+
+
 @pytest.mark.parametrize("machine,accelerator,count,expected", [
     ("a2-ultragpu-8g", None, None, ("A100-80GB", 8)),
     ("a2-highgpu-2g", "A100", 2, ("A100", 2)),
