@@ -3,9 +3,11 @@ endpoints through the Azure ML backend (azureml.py)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from ipaddress import IPv4Network
 
 from terraml.cloud import Cloud, Feature, ProviderSource
+from terraml.errors import UnsupportedFeature
 from terraml.providers.azure.names import NAME_RULES, TAG_FORBIDDEN, TAG_MAX_NAME_STORAGE, TAG_MAX_VALUE, AzureNames
 from terraml.providers.azure.regions import AZURE_LOCATIONS, MACHINE_SHAPE, REGION_SHAPE
 
@@ -32,7 +34,6 @@ class AzureCloud(Cloud):
     UNSUPPORTED = {
         Feature.SIMULATED_INTERRUPTIONS: "low-priority preemption on Azure ML is real and cannot be asked for; "
                                          "simulate interruptions with --cloud local",
-        Feature.BILLING: "not built yet: the Azure source runs a Cost Management query",
     }
 
     def spec_block(self):
@@ -106,3 +107,13 @@ class AzureCloud(Cloud):
         from terraml.providers.azure.prices import fetch_default
 
         return fetch_default(rows)
+
+    def spend(self, team: str, month: str, platform=None) -> tuple[Decimal, str]:
+        """Cost Management's actual cost of the month over the subscription of the team's azure block, grouped
+        by the team tag."""
+        billing = self.load("terraml.providers.azure.billing")
+        scopes = billing.subscriptions_of(platform, team) if platform is not None else []
+        if not scopes:
+            raise UnsupportedFeature(f"azure: actual spend needs team '{team}''s clouds.azure.subscription_id from "
+                                     "the spec; pass --spec.")
+        return billing.CostManagementSpend(scopes).spend(team, month)
