@@ -57,6 +57,9 @@ class JobPlan:
     estimate: JobEstimate | None = None
     request: dict | None = None
     """The cloud API request submit sends (None where the backend sends none, e.g. local)."""
+    gpus: int | None = None
+    """GPUs the job holds: accelerators per instance of the resolved machine x instances (the GPU quota counts
+    them); None where the backend resolved no machine (then the job file's accelerator_count x instances)."""
     override: BudgetOverride | None = None
     """Set by `train --over-budget`: submit records it in the job record (local JSON, tags or labels)."""
 
@@ -96,8 +99,8 @@ class JobStatus:
     ended_at: float | None = None
     """When it reached a terminal state (epoch seconds), else None."""
     gpus: int = 0
-    """GPUs the job holds while queued or running (accelerators per instance x instances): the team's
-    GPU quota counts these at submit."""
+    """The job's GPUs (accelerators per instance x instances); the quota at submit counts those of jobs that
+    have not ended."""
     details: dict = field(default_factory=dict)
 
 

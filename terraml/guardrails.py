@@ -71,9 +71,8 @@ def gpus_of(plan: JobPlan) -> int:
     A backend that resolved the machine says so in ``plan.gpus`` (SageMaker: the instance type's GPUs from
     the catalog, also when the job names an instance type rather than an accelerator); otherwise the job
     file's accelerator_count x instance_count when it names an accelerator, else 0 (a CPU job)."""
-    resolved = getattr(plan, "gpus", None)  # JobPlan.gpus, where the backend's plan carries it
-    if resolved is not None:
-        return int(resolved)
+    if plan.gpus is not None:
+        return plan.gpus
     r = plan.job.job.resources
     return r.accelerator_count * r.instance_count if r.accelerator else 0
 

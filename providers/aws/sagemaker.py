@@ -88,8 +88,6 @@ class SageMakerPlan(JobPlan):
 
     environment: TeamEnvironment | None = None
     instance_type: str = ""
-    gpus: int = 0
-    """GPUs the job asks for: the instance type's GPUs (catalog) x instance count; the GPU quota counts them."""
 
 
 class SageMakerBackend(Backend):

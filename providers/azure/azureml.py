@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -274,9 +275,11 @@ class AzureMLBackend(AzureMLServing, Backend):
             notes.append(f"max_wait_hours {job.spot.max_wait_hours:g}: Azure ML has no wait limit of its own, so "
                          "terraml's status() enforces it (a job is only checked while someone polls it)")
         notes.append(f"limits.timeout {request.timeout_s} s (max_runtime_hours)")
+        # A fractional vGPU slice still takes one GPU of the team's quota.
+        gpus = math.ceil(row.accelerator_count or 0) * job.job.resources.instance_count if row else None
         return AzureMLPlan(job=job, decision=decision, notes=tuple(notes), request=request.to_dict(),
                            estimate=self.estimate(job, decision, row), job_request=request, clusters=clusters,
-                           source_hash=digest)
+                           source_hash=digest, gpus=gpus)
 
     def job_tags(self, job: LoadedJob, team, decision, clusters: ClusterChoice) -> dict[str, str]:
         spot = job.spot

@@ -377,7 +377,8 @@ class VertexBackend(Backend):
                                     spot_usd_per_hour=rates.spot_usd_per_hour, price_note=rates.note)
         return VertexPlan(job=job, decision=decision, notes=tuple(notes), request=request, estimate=estimate,
                           override=override, environment=env, machine=machine,
-                          bundle=source_bundle(job.source_dir))
+                          bundle=source_bundle(job.source_dir),
+                          gpus=machine.accelerator_count * job.job.resources.instance_count)
 
     # ------------------------------------------------------------ jobs
     def _attempts(self, team: str, name: str) -> list[dict]:
