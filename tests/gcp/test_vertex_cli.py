@@ -21,6 +21,13 @@ from .vertex_server import serve
 TERRAML = str(ROOT / ".venv" / "bin" / "terraml")
 
 
+def _example_job_for_gcp(tmp_path):
+    """examples/job.yaml unchanged beside a copy of its trainer (source_dir is relative to the job file)."""
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    shutil.copy(ROOT / "examples" / "job.yaml", tmp_path / "job.yaml")
+    return tmp_path / "job.yaml"
+
+
 def _job(tmp_path, accelerator="L4"):
     shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
     text = (ROOT / "examples" / "job.yaml").read_text().replace("accelerator: A10G", f"accelerator: {accelerator}")
@@ -41,7 +48,10 @@ def test_train_through_two_preemptions_resumes_and_registers(tmp_path, example_s
     with serve() as (url, fake):
         fake.add_bucket(names.artifact_bucket)
         fake.preempt(2)
-        run = _terraml(tmp_path, url, "train", str(_job(tmp_path)), "--cloud", "gcp", "--team", "nlp")
+        # The example job as it is: --team moves it to a team with a GCP environment, --accelerator replaces
+        # its A10G (an AWS GPU) with the L4 that GCP offers.
+        run = _terraml(tmp_path, url, "train", str(_example_job_for_gcp(tmp_path)), "--cloud", "gcp", "--team", "nlp",
+                       "--accelerator", "L4")
         assert run.returncode == 0, run.stdout + run.stderr
         jobs = sorted(fake.created_jobs(), key=lambda j: j["createTime"])
     assert [j["displayName"] for j in jobs] == ["image-classifier", "image-classifier-r2", "image-classifier-r3"]
@@ -70,3 +80,37 @@ def test_the_examples_a10g_is_refused_on_gcp_with_the_field_and_the_nearest_fit(
     assert run.returncode == 2
     text = run.stdout + run.stderr
     assert "resources.accelerator" in text and "nearest fit is 'L4'" in text and "Traceback" not in text
+
+
+def test_deploy_canary_with_a_forced_breach_rolls_back_through_the_cli(tmp_path, example_spec):
+    """`terraml deploy --canary 10` as a user runs it: the rollout watcher reads the canary's metrics from
+    the stand-in's Cloud Monitoring API (5 errors in 100 responses, above the spec's default 1%), sends all
+    traffic back to the previous version, undeploys the canary and exits 1."""
+    from terraml.model_registry import register_version
+
+    platform = example_spec.platform
+    names = GcpNames.for_team(platform, platform.team("nlp"))
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    image = "us-docker.pkg.dev/vertex-ai/prediction/pytorch-gpu.2-5:latest"
+    for v in (1, 2):
+        register_version(tracking, "summarizer-model", f"gs://{names.artifact_bucket}/jobs/j{v}/model",
+                         tags={"terraml.image": image, "terraml.training_job": f"j{v}"})
+    with serve() as (url, fake):
+        name = fake.add_endpoint("acme-nlp-prod", "us-central1", names.endpoint_id("summarizer"),
+                                 names.endpoint("summarizer"))
+        first = _terraml(tmp_path, url, "deploy", "summarizer-model", "--version", "1", "--endpoint", "summarizer",
+                         "--cloud", "gcp")
+        assert first.returncode == 0, first.stdout + first.stderr
+        ep = fake.endpoints[name]
+        [v1] = [d["id"] for d in ep["deployedModels"]]
+        base = "aiplatform.googleapis.com/prediction/online/"
+        fake.metrics = {base + "error_count": {"*": [5]}, base + "response_count": {"*": [100]},
+                        base + "prediction_latencies": {"*": [120.0]}}
+        canary = _terraml(tmp_path, url, "deploy", "summarizer-model", "--version", "2", "--endpoint", "summarizer",
+                          "--cloud", "gcp", "--canary", "10")
+        split, deployed = dict(ep["trafficSplit"]), [d["id"] for d in ep["deployedModels"]]
+    text = " ".join((canary.stdout + canary.stderr).split())
+    assert canary.returncode == 1, canary.stdout + canary.stderr
+    assert "breach: canary error rate 5.00% over 100 request(s)" in text, text
+    assert "rolled back summarizer-model v2" in text and "all traffic is on the previous version" in text, text
+    assert split == {v1: 100} and deployed == [v1]

@@ -336,7 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
         expression = query.get("filter", [""])[0]
         metric = re.search(r'metric\.type\s*=\s*"([^"]+)"', expression).group(1)
         model = re.search(r'deployed_model_id\s*=\s*"([^"]+)"', expression).group(1)
-        values = fake.metrics.get(metric, {}).get(model, [])
+        by_model = fake.metrics.get(metric, {})
+        values = by_model.get(model, by_model.get("*", []))  # "*": whichever model is asked about
         now = rfc3339(time.time())
         points = []
         for v in values:
