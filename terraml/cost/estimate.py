@@ -12,8 +12,8 @@ from functools import cache
 
 from terraml import cloud as clouds
 from terraml.catalog import Catalog
-from terraml.cost.model import Estimate, Line, Usage
-from terraml.cost.pricing import Pricer, ResourceToPrice
+from terraml.cost.model import UNPRICED, Estimate, Line, Usage
+from terraml.cost.pricing import OneLine, Pricer, ResourceToPrice, free_because
 from terraml.cost.tfjson import StackDoc
 from terraml.errors import UserError
 from terraml.suggest import did_you_mean
@@ -31,8 +31,27 @@ def team_of(stack: StackDoc, block: dict) -> str:
     tags = block.get("tags") or block.get("labels") or {}
     if isinstance(tags, dict) and tags.get("team"):
         return str(tags["team"])
+    return _stack_team(stack)
+
+
+def _stack_team(stack: StackDoc) -> str:
+    """The team of a resource without a team tag: the stack's name less its cloud suffix."""
     head, _, tail = stack.name.rpartition("-")
     return head if head and tail in clouds.environment_names() else stack.name
+
+
+@cache
+def _plan(rtype: str) -> tuple[clouds.Cloud | None, Pricer]:
+    """The cloud and the pricer of a resource type, the same for every resource of that type."""
+    pricer = pricers().get(rtype)
+    if pricer is None:
+        pricer = (free_because("runs on the cluster's nodes, which are priced with their node groups")
+                  if rtype in ON_CLUSTER else no_pricer(rtype))
+    return clouds.of_resource_type(rtype), pricer
+
+
+def no_pricer(rtype: str) -> Pricer:
+    return OneLine(UNPRICED, f"terraml has no pricer for {rtype}")
 
 
 def check_regions(stack: StackDoc, catalog: Catalog) -> None:
@@ -54,10 +73,30 @@ def estimate(stacks: list[StackDoc], catalog: Catalog, usage: Usage | None = Non
     usage = usage or Usage()
     today = today or date.today()
     result = Estimate(stacks=[s.name for s in stacks])
+    add, append = result.lines.extend, result.lines.append
+    # price_resource for every resource, with what is the same for a whole stack (its name, its default team) or a
+    # whole resource type (cloud, pricer) looked up once, and the line of a free or unpriced type (most of a stack)
+    # made here, as its OneLine pricer would make it: 10,000 resources cost little more than reading them.
     for stack in stacks:
         check_regions(stack, catalog)
-        for rtype, name, block in stack.resources():
-            result.lines.extend(price_resource(stack, rtype, name, block, catalog, usage, today))
+        stack_name, stack_team = stack.name, None
+        for rtype, named in (stack.doc.get("resource") or {}).items():
+            cloud, pricer = _plan(rtype)
+            cloud_name, region_of = (cloud.NAME, cloud.resource_region) if cloud else ("other", None)
+            one_line = type(pricer) is OneLine
+            for name, block in named.items():
+                tags = block.get("tags") or block.get("labels") or {}
+                if isinstance(tags, dict) and tags.get("team"):
+                    team = str(tags["team"])
+                else:
+                    team = stack_team = stack_team or _stack_team(stack)
+                region = region_of(stack, block) if region_of else ""
+                if one_line:
+                    append(Line(stack_name, team, cloud_name, region, f"{rtype}.{name}", rtype, "resource",
+                                pricer.status, reason=pricer.reason))
+                else:
+                    add(pricer(ResourceToPrice(stack, rtype, name, block, team, cloud_name, region, catalog, usage,
+                                               today)))
     return result
 
 
@@ -76,14 +115,8 @@ def check_overrides(usage: Usage, *estimates: Estimate) -> None:
 
 def price_resource(stack: StackDoc, rtype: str, name: str, block: dict, catalog: Catalog,
                    usage: Usage, today: date | None = None) -> list[Line]:
-    cloud = clouds.of_resource_type(rtype)
-    resource = ResourceToPrice(stack=stack, rtype=rtype, name=name, block=block, team=team_of(stack, block),
-                               cloud=cloud.NAME if cloud else "other",
-                               region=cloud.resource_region(stack, block) if cloud else "", catalog=catalog,
-                               usage=usage, today=today or date.today())
-    pricer = pricers().get(rtype)
-    if pricer is not None:
-        return pricer(resource)
-    if rtype in ON_CLUSTER:
-        return resource.free("runs on the cluster's nodes, which are priced with their node groups")
-    return resource.unpriced(f"terraml has no pricer for {rtype}")
+    cloud, pricer = _plan(rtype)
+    return pricer(ResourceToPrice(stack=stack, rtype=rtype, name=name, block=block, team=team_of(stack, block),
+                                  cloud=cloud.NAME if cloud else "other",
+                                  region=cloud.resource_region(stack, block) if cloud else "", catalog=catalog,
+                                  usage=usage, today=today or date.today()))

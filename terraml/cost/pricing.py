@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from terraml.catalog import Catalog, FixedFee, VmRow
 from terraml.cost.model import FREE, PRICED, UNPRICED, Line, Usage
@@ -34,17 +35,23 @@ class ResourceToPrice:
     def usage_key(self) -> str:
         return f"{self.stack.name}:{self.address}"
 
+    # An estimate makes a line for every resource: Line's leading fields (who and what) are passed by position
+    # and the priced ones built in one call, without a second round of keyword arguments.
     def line(self, component: str, status: str, **fields) -> Line:
-        return Line(stack=self.stack.name, team=self.team, cloud=self.cloud, region=self.region,
-                    address=self.address, resource_type=self.rtype, component=component, status=status, **fields)
+        return Line(self.stack.name, self.team, self.cloud, self.region, f"{self.rtype}.{self.name}", self.rtype,
+                    component, status, **fields)
 
     def free(self, reason: str, component: str = "resource") -> list[Line]:
-        return [self.line(component, FREE, reason=reason)]
+        return [Line(self.stack.name, self.team, self.cloud, self.region, f"{self.rtype}.{self.name}", self.rtype,
+                     component, FREE, reason=reason)]
 
     def unpriced(self, reason: str, component: str = "resource") -> list[Line]:
-        return [self.line(component, UNPRICED, reason=reason)]
+        return [Line(self.stack.name, self.team, self.cloud, self.region, f"{self.rtype}.{self.name}", self.rtype,
+                     component, UNPRICED, reason=reason)]
 
     def money(self, quantity: float, price: float) -> Decimal:
+        if quantity and price and type(quantity) in _EXACT and type(price) in _EXACT:
+            return _money(quantity, price)
         return Decimal(str(quantity)) * Decimal(str(price))
 
     def hourly(self, component: str, count_min: float, count_max: float, price: float, price_ref: str,
@@ -52,23 +59,24 @@ class ResourceToPrice:
                unit: str = "node-hours") -> Line:
         """count x hours_per_month x $/hour."""
         hours = self.usage.hours_per_month
-        return self.line(component, PRICED, monthly_min=self.money(count_min * hours, price),
-                         monthly_max=self.money(count_max * hours, price), quantity_min=count_min * hours,
-                         quantity_max=count_max * hours, unit=unit,
-                         unit_price=price, capacity=capacity, price_ref=price_ref, source=source, as_of=as_of,
-                         assumption=assumption)
+        low, high = count_min * hours, count_max * hours
+        return Line(self.stack.name, self.team, self.cloud, self.region, f"{self.rtype}.{self.name}", self.rtype,
+                    component, PRICED, monthly_min=self.money(low, price), monthly_max=self.money(high, price),
+                    quantity_min=low, quantity_max=high, unit=unit, unit_price=price, capacity=capacity,
+                    price_ref=price_ref, source=source, as_of=as_of, assumption=assumption)
 
     def fee_line(self, component: str, fee: FixedFee, quantity: float, unit: str, assumption: str = "",
                  quantity_max: float | None = None) -> Line:
         """quantity x a fixed_fees.csv row; ``quantity_max`` when the quantity scales (e.g. disks per node)."""
         high = quantity if quantity_max is None else quantity_max
         note = assumption
-        if not fee_covers(fee, self.region):
+        if not _covers(fee.region, self.region):
             note = "; ".join(x for x in (note, f"the price row is for {fee.region}, applied to {self.region}") if x)
-        return self.line(component, PRICED, monthly_min=self.money(quantity, fee.usd),
-                         monthly_max=self.money(high, fee.usd), quantity_min=quantity, quantity_max=high,
-                         unit=unit, unit_price=fee.usd, price_ref=f"fixed_fees.csv {fee.key}", source=fee.source,
-                         as_of=fee.as_of, assumption=note)
+        return Line(self.stack.name, self.team, self.cloud, self.region, f"{self.rtype}.{self.name}", self.rtype,
+                    component, PRICED, monthly_min=self.money(quantity, fee.usd),
+                    monthly_max=self.money(high, fee.usd), quantity_min=quantity, quantity_max=high, unit=unit,
+                    unit_price=fee.usd, price_ref=f"fixed_fees.csv {fee.key}", source=fee.source, as_of=fee.as_of,
+                    assumption=note)
 
     def fee(self, key: str, component: str, quantity: float, unit: str, assumption: str = "",
             quantity_max: float | None = None, what: str = "") -> list[Line]:
@@ -105,19 +113,48 @@ class ResourceToPrice:
                             "; ".join(notes))]
 
 
+_EXACT = (int, float)
+"""Quantities and prices whose equal values print alike (Decimal(2) and Decimal('2.0') do not): those are cached."""
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _money(quantity: float, price: float) -> Decimal:
+    """quantity x price, exactly as written (the Decimal of each one's str). An estimate has few distinct pairs, so
+    cached; ``typed``: 730 and 730.0 print differently. Zeros (0.0 == -0.0) are never cached."""
+    return Decimal(str(quantity)) * Decimal(str(price))
+
+
 def fee_covers(fee: FixedFee, region: str) -> bool:
-    where = fee.region.lower()
+    return _covers(fee.region, region)
+
+
+@lru_cache(maxsize=1024)
+def _covers(where: str, region: str) -> bool:
+    where = where.lower()
     return where.startswith("all") or region in where or (where.startswith("us regions") and region.startswith("us"))
 
 
 Pricer = Callable[[ResourceToPrice], list[Line]]
 
 
+class OneLine:
+    """A pricer whose one line is the same for every resource of its type but for the resource's own fields:
+    a free or an unpriced type (most of a stack). ``estimate`` makes that line itself, without a ResourceToPrice."""
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status: str, reason: str):
+        self.status, self.reason = status, reason
+
+    def __call__(self, r: ResourceToPrice) -> list[Line]:
+        return [r.line("resource", self.status, reason=self.reason)]
+
+
 def free_because(reason: str) -> Pricer:
     """A pricer for resource types the cloud does not charge for."""
-    return lambda r: r.free(reason)
+    return OneLine(FREE, reason)
 
 
 def no_price_row(what: str) -> Pricer:
     """A pricer for charged resource types the catalog cannot price yet: listed, never $0."""
-    return lambda r: r.unpriced(f"{what}: no price row in the catalog")
+    return OneLine(UNPRICED, f"{what}: no price row in the catalog")

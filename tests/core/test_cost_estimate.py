@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from terraml.catalog import load_catalog
-from terraml.cost.estimate import estimate
-from terraml.cost.model import FREE, PRICED, UNPRICED
+from terraml.cost.estimate import estimate, price_resource
+from terraml.cost.model import FREE, PRICED, UNPRICED, Usage
+from terraml.cost.pricing import ResourceToPrice
 from terraml.cost.tfjson import read_stacks
 from terraml.errors import UserError
 
@@ -71,3 +75,42 @@ def test_a_real_region_without_prices_is_reported_per_resource(tmp_path):
 def test_no_stacks_says_to_synth(tmp_path):
     with pytest.raises(UserError, match="run `terraml synth` first"):
         read_stacks(tmp_path)
+
+
+def test_estimate_makes_the_lines_price_resource_makes(synth_dir, tmp_path):
+    """estimate() prices resource by resource with what a stack or a type shares looked up once, and makes the
+    lines of free and unpriced types itself: the same lines, in the same order, as price_resource one at a time."""
+    mixed = write_stack(tmp_path, "ml-aws", {
+        "aws_s3_bucket": {"tagged": {"tags": {"team": "vision"}}, "untagged": {}},
+        "aws_iam_role": {"labelled": {"labels": {"team": "nlp"}}, "plain": {"tags": "not a map"}},
+        "helm_release": {"h": {}}, "aws_mystery_thing": {"m": {}}})
+    stacks = [*read_stacks(synth_dir), mixed]
+    today, usage = date(2026, 11, 30), Usage(nat_data_gb=250)
+    one_by_one = [line for s in stacks for rtype, name, block in s.resources()
+                  for line in price_resource(s, rtype, name, block, load_catalog(), usage, today)]
+    assert [repr(x) for x in estimate(stacks, load_catalog(), usage, today).lines] == [repr(x) for x in one_by_one]
+    teams = {x.address: x.team for x in one_by_one if x.stack == "ml-aws"}
+    assert teams["aws_s3_bucket.tagged"] == "vision" and teams["aws_iam_role.labelled"] == "nlp"
+    assert teams["aws_s3_bucket.untagged"] == teams["aws_iam_role.plain"] == "ml"
+
+
+def test_stacks_are_read_in_the_order_of_their_folders(tmp_path):
+    """Folder names order the stacks (as sorting the paths does: 'a' before 'a-b', though 'a-b/' < 'a/'), hidden
+    and symlinked folders count, folders without a cdk.tf.json do not."""
+    for name in ("a-b", "a", ".hidden", "a.b", "B", "elsewhere/z"):
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text('{"resource": {}}')
+    (tmp_path / "stacks" / "empty").mkdir()
+    (tmp_path / "stacks" / "link").symlink_to(tmp_path / "stacks" / "elsewhere" / "z")
+    assert [s.name for s in read_stacks(tmp_path)] == [".hidden", "B", "a", "a-b", "a.b", "link"]
+    assert [s.path for s in read_stacks(tmp_path)] == sorted(tmp_path.glob("stacks/*/cdk.tf.json"))
+
+
+def test_money_is_quantity_times_price_as_written(tmp_path):
+    """Decimal of each one's str, so 730 and 730.0 keep their own exponents, whichever is asked first."""
+    r = ResourceToPrice(write_stack(tmp_path, "x-aws", {}), "aws_s3_bucket", "b", {}, "x", "aws", "us-east-1",
+                        load_catalog(), Usage())
+    for _ in range(2):
+        assert str(r.money(730.0, 0.045)) == "32.8500" and str(r.money(730, 0.045)) == "32.850"
+        assert str(r.money(Decimal("2.0"), 1)) == "2.0" and str(r.money(Decimal("2"), 1)) == "2"
+        assert str(r.money(-0.0, 3)) == "-0.0" and str(r.money(0.0, 3)) == "0.0"
