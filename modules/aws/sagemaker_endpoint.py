@@ -40,9 +40,11 @@ class SageMakerEndpointProps:
     model_data_url: str | None = None
     target_invocations_per_instance: int = 100
     """Autoscaling keeps invocations per instance per minute near this value."""
-    alarm_5xx_threshold: int = 5
-    """5XX errors per minute that raise the alarm (also the auto-rollback alarm of deployments)."""
-    alarm_latency_ms: int = 2000
+    alarm_error_percent: float = 1.0
+    """Share of invocations answered with a server error (5XX) over a minute that raises the alarm; the
+    spec's endpoints[].rollout.max_error_percent. Deployments roll back on this alarm."""
+    alarm_latency_ms: float = 2000
+    """p99 model latency that raises the alarm; the spec's endpoints[].rollout.max_p99_latency_ms."""
 
 
 class SageMakerEndpoint(Module):
@@ -82,17 +84,26 @@ class SageMakerEndpoint(Module):
                     "predefined_metric_type": "SageMakerVariantInvocationsPerInstance"},
                 "scale_in_cooldown": 300, "scale_out_cooldown": 60}})
         dims = {"EndpointName": props.name, "VariantName": VARIANT}
+        # The error *rate* (not a count), so that the spec's max_error_percent means the same here as in
+        # terraml's rollout watcher on Vertex AI and Azure ML; no invocations is no breach.
+        def metric(id_: str, name: str) -> dict:
+            return {"id": id_, "return_data": False, "metric": {
+                "namespace": "AWS/SageMaker", "metric_name": name, "dimensions": dims, "period": 60, "stat": "Sum"}}
+
         Resource(self, "alarm-5xx", "aws_cloudwatch_metric_alarm", {
-            "alarm_name": f"{props.name}-5xx", "namespace": "AWS/SageMaker",
-            "metric_name": "Invocation5XXErrors", "dimensions": dims, "statistic": "Sum", "period": 60,
-            "evaluation_periods": 3, "threshold": props.alarm_5xx_threshold,
-            "comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "notBreaching",
-            "alarm_description": "Endpoint returns server errors; deployments roll back on this alarm.",
+            "alarm_name": f"{props.name}-5xx", "evaluation_periods": 1, "threshold": props.alarm_error_percent,
+            "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
+            "metric_query": [metric("errors", "Invocation5XXErrors"), metric("invocations", "Invocations"), {
+                "id": "error_percent", "return_data": True, "label": "5XX errors, % of invocations",
+                "expression": "IF(invocations > 0, 100 * errors / invocations, 0)"}],
+            "alarm_description": "Share of invocations with server errors above the spec's rollout.max_error_percent; "
+                                 "deployments roll back on this alarm.",
         }, tags={})
         Resource(self, "alarm-latency", "aws_cloudwatch_metric_alarm", {
             "alarm_name": f"{props.name}-latency", "namespace": "AWS/SageMaker",
             "metric_name": "ModelLatency", "dimensions": dims, "extended_statistic": "p99", "period": 60,
             "evaluation_periods": 5, "threshold": props.alarm_latency_ms * 1000,  # the metric is in microseconds
             "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",
-            "alarm_description": "p99 model latency above target.",
+            "alarm_description": "p99 model latency above the spec's rollout.max_p99_latency_ms; deployments roll "
+                                 "back on this alarm.",
         }, tags={})

@@ -12,6 +12,7 @@ from terraml.errors import Problem
 from terraml.providers.aws.names import NAME_RULES, AwsNames
 from terraml.suggest import did_you_mean
 
+SAGEMAKER_MAX_CANARY_WAIT_MIN = 60
 TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 
 
@@ -58,7 +59,13 @@ class AwsCloud(Cloud):
         return botocore_enum("ec2", "InstanceType")
 
     def check_block(self, block, path: str, region: str | None, findings) -> None:
-        """Endpoints run on SageMaker hosting types (ml.*), not EC2 types."""
+        """Endpoints run on SageMaker hosting types (ml.*), not EC2 types; a canary bakes within SageMaker's limit."""
+        for i, ep in enumerate(block.endpoints):
+            if ep.rollout.bake_minutes > SAGEMAKER_MAX_CANARY_WAIT_MIN:
+                findings.error(f"{path}.endpoints[{i}].rollout.bake_minutes",
+                               f"{ep.rollout.bake_minutes:g}: SageMaker waits at most {SAGEMAKER_MAX_CANARY_WAIT_MIN} "
+                               "minutes between a canary and the rest of the traffic (WaitIntervalInSeconds <= "
+                               f"3600); use {SAGEMAKER_MAX_CANARY_WAIT_MIN} or less.")
         if region is None:
             return
         from terraml.providers.aws.regions import botocore_enum

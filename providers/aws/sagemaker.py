@@ -472,9 +472,11 @@ class SageMakerBackend(Backend):
         env = self.environment(team.name)
         endpoint_name = names.endpoint(endpoint)
         config_name = f"{endpoint_name}-{model}-v{version}"[:63].rstrip("-")
+        # The canary bakes for the spec's rollout.bake_minutes before SageMaker shifts the rest (as terraml's
+        # watcher does on Vertex AI and Azure ML); the spec check keeps it within SageMaker's 3600 s.
         routing = ({"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary_percent},
-                    "WaitIntervalInSeconds": 600} if canary_percent else {"Type": "ALL_AT_ONCE",
-                                                                           "WaitIntervalInSeconds": 300})
+                    "WaitIntervalInSeconds": round(ep.rollout.bake_minutes * 60)} if canary_percent else
+                   {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300})
         return {
             "create_model": {"ModelName": config_name, "ExecutionRoleArn": env.role_arn,
                              "PrimaryContainer": {"Image": image, "ModelDataUrl": source},

@@ -97,7 +97,9 @@ class AwsTeamStack(TerraformStack):
                     role_arn=role.arn, kms_key_arn=key.arn, subnet_ids=net.private_subnet_ids,
                     security_group_id=sg.attr("id"), min_replicas=ep.min_replicas, max_replicas=ep.max_replicas,
                     image=ep.image, model_data_url=ep.model_data_url,
-                    target_invocations_per_instance=ep.target_invocations_per_instance))
+                    target_invocations_per_instance=ep.target_invocations_per_instance,
+                    alarm_error_percent=ep.rollout.max_error_percent,
+                    alarm_latency_ms=ep.rollout.max_p99_latency_ms))
         if team.budget:
             TeamBudget(self, "budget", TeamBudgetProps(
                 name=names.budget, team=team.name, monthly_usd=team.budget.monthly_usd, owners=list(team.owners),

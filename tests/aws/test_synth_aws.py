@@ -225,3 +225,44 @@ def test_state_without_a_lock_table_uses_the_s3_lockfile(tmp_path, example_spec)
     synth(platform, tmp_path / "out", team="recsys")
     backend = json.loads((tmp_path / "out" / "stacks" / "recsys-aws" / "cdk.tf.json").read_text())["terraform"]
     assert backend["backend"]["s3"]["use_lockfile"] is True and "dynamodb_table" not in backend["backend"]["s3"]
+
+
+def test_endpoint_alarms_are_the_specs_rollout_thresholds(tmp_path, example_spec):
+    """endpoints[].rollout means the same on SageMaker (its rollback alarms) as in terraml's watcher on Vertex
+    and Azure ML: the error alarm is the 5XX share of invocations in percent, not a count of errors."""
+    from terraml.spec.base import Rollout
+    from terraml.synth import synth
+
+    platform = example_spec.platform
+    team = platform.team("vision")
+    aws = team.clouds.aws
+    endpoint = aws.endpoints[0].model_copy(update={"rollout": Rollout(max_error_percent=2.5, max_p99_latency_ms=800)})
+    team = team.model_copy(update={"clouds": team.clouds.model_copy(update={
+        "aws": aws.model_copy(update={"endpoints": [endpoint]})})})
+    platform = platform.model_copy(update={"teams": [team]})
+    synth(platform, tmp_path / "out", team="vision")
+    stack = json.loads((tmp_path / "out" / "stacks" / "vision-aws" / "cdk.tf.json").read_text())
+    errors = one(stack, "aws_cloudwatch_metric_alarm", alarm_name="acme-vision-prod-classifier-5xx")
+    assert errors["threshold"] == 2.5 and errors["comparison_operator"] == "GreaterThanThreshold"
+    rate = next(q for q in errors["metric_query"] if q.get("return_data"))
+    assert rate["expression"] == "IF(invocations > 0, 100 * errors / invocations, 0)"
+    assert {q["id"]: q["metric"]["metric_name"] for q in errors["metric_query"] if "metric" in q} == {
+        "errors": "Invocation5XXErrors", "invocations": "Invocations"}
+    latency = one(stack, "aws_cloudwatch_metric_alarm", alarm_name="acme-vision-prod-classifier-latency")
+    assert latency["threshold"] == 800 * 1000  # ModelLatency is in microseconds
+
+
+def test_a_canary_bake_longer_than_sagemaker_allows_is_a_spec_error(tmp_path):
+    from terraml.errors import SpecError
+    from terraml.spec import load_platform
+
+    from ..conftest import EXAMPLE
+
+    text = EXAMPLE.read_text().replace("            max_replicas: 3\n",
+                                       "            max_replicas: 3\n            rollout: {bake_minutes: 90}\n", 1)
+    (tmp_path / "platform.yaml").write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_platform(tmp_path / "platform.yaml")
+    [problem] = [p for p in info.value.problems if p.path.endswith("rollout.bake_minutes")]
+    assert problem.path == "teams[0].clouds.aws.endpoints[0].rollout.bake_minutes"
+    assert "at most 60 minutes" in problem.message
