@@ -76,7 +76,7 @@ def report(folder: DirOpt = "cdktf.out",
         suffix = "md" if format == "markdown" else "txt" if format == "table" else format
         raise UserError(f"--output: {output} is a folder; give a file name, e.g. {Path(output) / f'cost.{suffix}'}.")
     [est] = estimate_dirs(folder, usage=usage)
-    budgets = {}
+    budgets = None  # no spec found: budgets unknown, which the report says (not "no budget")
     from terraml.spec import resolve_spec_path
 
     spec_path = resolve_spec_path(spec, required=False)

@@ -26,7 +26,9 @@ def cents(value: Decimal | float) -> float:
 
 def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: list[LedgerEntry] | None = None,
           month: str, team: str | None = None, today: date | None = None) -> dict:
-    """``today`` (default: the current date) is the day the price rows' ages are counted to."""
+    """``today`` (default: the current date) is the day the price rows' ages are counted to. ``budgets`` None:
+    no spec was read, so whether a team has a budget is unknown (not the same as having none)."""
+    known = budgets is not None
     budgets = budgets or {}
     teams = [t for t in estimate.teams() if team is None or t == team]
     if team and team not in teams:
@@ -48,7 +50,7 @@ def build(estimate: Estimate, *, budgets: dict[str, float] | None = None, jobs: 
             "unpriced": sum(1 for x in lines if x.status == UNPRICED), "not_priced": not_priced(lines),
             "jobs_this_month": [{"backend": j.backend, "name": j.name, "state": j.state, "cost_usd": j.cost_usd,
                                  "savings_percent": j.savings_percent, "capacity": j.capacity} for j in team_jobs],
-            "jobs_usd": cents(jobs_usd), "budget_monthly_usd": budget,
+            "jobs_usd": cents(jobs_usd), "budget_monthly_usd": budget, "budget_known": known,
         }
         if budget:
             entry["budget_used_min_percent"] = round(float((low + jobs_usd) / Decimal(str(budget)) * 100), 1)
@@ -78,6 +80,8 @@ def amount(line: dict, field: str) -> str:
 
 
 def budget_text(t: dict) -> str:
+    if not t.get("budget_known", True):
+        return "unknown (no spec: pass --spec)"
     if not t.get("budget_monthly_usd"):
         return "no budget"
     count = t["not_priced"]["count"]

@@ -48,6 +48,15 @@ def test_budget_used(report):
     assert count > 0 and rep.budget_text(recsys).endswith(f"of $8,000.00 (excludes {count} unpriced)")
 
 
+def test_without_a_spec_budgets_are_unknown_not_absent(synth_dir):
+    """A report read without the spec cannot know the budgets: it must not say a team has none."""
+    est = estimate(read_stacks(synth_dir), load_catalog(), today=DAY)
+    unknown = rep.build(est, budgets=None, jobs=[], month="2026-11", today=DAY)
+    assert {rep.budget_text(t) for t in unknown["teams"]} == {"unknown (no spec: pass --spec)"}
+    nlp_without = rep.build(est, budgets={"vision": 20000}, jobs=[], month="2026-11", today=DAY)
+    assert rep.budget_text(next(t for t in nlp_without["teams"] if t["team"] == "nlp")) == "no budget"
+
+
 def test_not_priced_total_counts_and_groups_the_reasons(report):
     for team in report["teams"]:
         unpriced = [x for c in team["clouds"] for x in c["lines"] if x["status"] == "unpriced"]
