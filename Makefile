@@ -1,8 +1,12 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Everything they need is installed here.
 SHELL := /bin/bash
 PYTHON ?= python3
+# The system's interpreter, found before PATH puts the venv's first.
+BASE_PYTHON := $(shell command -v $(PYTHON))
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+UV := $(VENV)/bin/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(VENV)
 NODE_BIN := $(CURDIR)/node_modules/node/bin
 # jsii and the cdktn CLI need Node 22 (npm package node@22); no CLI telemetry from tests or demos.
 export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -14,7 +18,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: setup setup-demo demo test lint bench clean chromium lock
 
 # What the demo runs: terraml, the local backend (MLflow) and Node for jsii. Tests add the rest.
-setup-demo: $(VENV)/.demo node_modules/.demo
+# The Python and the Node installs are independent: they run side by side.
+setup-demo:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(VENV)/.demo node_modules/.demo
 setup: $(VENV)/.test $(CHECKOV_VENV)/.installed node_modules/.installed chromium
 
 # The HTML cost report is checked in a real headless Chromium (Debian's package).
@@ -23,33 +29,41 @@ chromium:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 # Python dependencies come from lock files (exact versions and hashes); `make lock` regenerates them.
-# --no-compile: Python compiles what it imports on first use; compiling all of it up front costs ~220 MB.
-$(VENV)/.demo: requirements/demo.txt pyproject.toml setup.py
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q --no-compile --require-hashes -r requirements/demo.txt
-	$(VENV)/bin/pip install -q --no-deps -e .
+# uv installs them, checking every hash as pip --require-hashes does, in a fraction of pip's time; uv itself
+# comes from its own lock file (requirements/uv.txt), put into the new venv by the system's pip, hash-checked.
+# Nothing is compiled up front (that costs ~220 MB): Python compiles what it imports (see `demo`).
+$(UV): requirements/uv.txt
+	$(BASE_PYTHON) -m venv --without-pip $(VENV)
+	PIP_ROOT_USER_ACTION=ignore $(BASE_PYTHON) -m pip --python $(CURDIR)/$(VENV)/bin/python install -q \
+	  --no-compile --no-deps --require-hashes -r requirements/uv.txt
+	touch $@
+
+$(VENV)/.demo: $(UV) requirements/demo.txt pyproject.toml setup.py
+	$(UV_INSTALL) --require-hashes -r requirements/demo.txt
+	$(UV_INSTALL) --no-deps -e .
 	touch $@
 
 # Test-only: the AWS SDK, moto, pytest, ruff and the typed provider bindings (about 1.2 GB).
 $(VENV)/.test: $(VENV)/.demo requirements/test.txt
-	$(VENV)/bin/pip install -q --no-compile --require-hashes -r requirements/test.txt
+	$(UV_INSTALL) --require-hashes -r requirements/test.txt
+	@# pip itself, for the wheel gate (`python -m pip wheel`): the one bundled with Python, no download.
+	$(VENV)/bin/python -m ensurepip --default-pip > /dev/null
 	@# These machines set PYTHONDONTWRITEBYTECODE=1: nothing Python compiles is cached, so every process of the
 	@# suite would compile its imports again (twice as slow). Compile once here, the typed bindings aside (the
 	@# gates import few of their thousands of modules). Best effort: some packages ship files that never compile.
 	-$(VENV)/bin/python -m compileall -q -j 0 -x 'cdktn_provider_|cdktn_aws' $(VENV)/lib > /dev/null 2>&1
 	touch $@
 
-lock:
-	$(VENV)/bin/pip install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra local --extra aws --extra gcp --extra azure --extra bindings --extra test \
+lock: $(UV)
+	echo uv | $(UV) pip compile - --python-version 3.11 --generate-hashes --no-header -o requirements/uv.txt
+	$(UV) pip compile pyproject.toml --extra local --extra aws --extra gcp --extra azure --extra bindings --extra test \
 	  --python-version 3.11 --generate-hashes --no-header -o requirements/test.txt
-	$(VENV)/bin/uv pip compile pyproject.toml --extra local --python-version 3.11 --generate-hashes \
+	$(UV) pip compile pyproject.toml --extra local --python-version 3.11 --generate-hashes \
 	  --no-header -c requirements/test.txt -o requirements/demo.txt
 
 # checkov pins an old botocore, so it lives in its own virtual environment.
 $(CHECKOV_VENV)/.installed:
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BASE_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install -q 'checkov==3.3.30'
 	touch $@
@@ -66,6 +80,10 @@ node_modules/.installed: package.json package-lock.json
 # The main job with no cloud account: synthesize the platform, train the example locally through two
 # simulated spot reclaims, register it in MLflow, serve it, ask it for a prediction, show the cost line.
 demo: export TERRAML_HOME := $(CURDIR)/.terraml-demo
+# Nothing was compiled at install: the demo's processes keep the bytecode of what they import, so the
+# next one (three training attempts, the runner, the scoring server) does not compile MLflow and
+# scikit-learn again. These machines set PYTHONDONTWRITEBYTECODE=1; an empty value turns it off.
+demo: export PYTHONDONTWRITEBYTECODE :=
 demo: setup-demo
 	terraml validate examples/platform.yaml
 	terraml synth examples/platform.yaml
@@ -89,6 +107,7 @@ test: setup lint
 bench: setup
 	$(VENV)/bin/python scripts/bench_synth.py
 	$(VENV)/bin/python scripts/bench_submit.py
+	$(VENV)/bin/python scripts/bench_cost.py
 
 clean:
 	rm -rf cdktf.out .pytest_cache .ruff_cache
