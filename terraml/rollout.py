@@ -21,6 +21,9 @@ ROLLBACK_DEADLINE_S = 120.0
 """A breach is acted on within this long: the poll interval is capped so that detection plus the traffic
 switch fits inside it."""
 MAX_INTERVAL_S = 60.0
+MAX_BLIND_S = 60.0
+"""A canary whose metrics cannot be read for this long is rolled back: an unobserved canary is not kept.
+Backends bound each metrics call (a timeout) so that a hanging call counts as unreadable in time."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Thresholds:
     min_requests: int = 1
     """Samples with fewer canary requests than this say nothing about the error rate and are not judged
     on it (latency is judged whenever the source reports it)."""
+    promote_min_requests: int = 1
+    """The canary is promoted only after serving at least this many requests over the bake; with fewer,
+    nothing says it is healthy, so the watch ends 'inconclusive' and the traffic split stays as it is."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class TrafficControl(Protocol):
 @dataclass(frozen=True)
 class RolloutResult:
     outcome: str
-    """'promoted' or 'rolled back'."""
+    """'promoted', 'rolled back' or 'inconclusive' (too little traffic to judge: nothing changed)."""
     reason: str
     breach_at: float | None = None
     """Clock time of the sample that showed the breach."""
@@ -90,23 +96,55 @@ def watch(metrics: MetricsSource, traffic: TrafficControl, thresholds: Threshold
           on_sample: Callable[[CanarySample, str | None], None] | None = None) -> RolloutResult:
     """Sample every ``interval_s`` (at most MAX_INTERVAL_S) until the bake time has passed healthy (promote)
     or a sample breaches the thresholds (roll back at once). A window without canary requests judges latency
-    only; the bake ends on a healthy sample."""
+    only; the bake ends on a healthy sample, and promotes only when the canary served enough requests. Metrics
+    that cannot be read for MAX_BLIND_S roll the canary back."""
     interval_s = min(max(interval_s, 0.0), MAX_INTERVAL_S)
     start = clock()
     bake_s = thresholds.bake_minutes * 60
-    count = 0
+    count = served = 0
+    blind_since: float | None = None
     while True:
-        sample = metrics.sample()
+        try:
+            sample = metrics.sample()
+        except Exception as exc:  # noqa: BLE001 - any failure to observe the canary counts as not observed
+            now = clock()
+            blind_since = now if blind_since is None else blind_since
+            if now - blind_since >= MAX_BLIND_S:
+                why = (f"the canary's metrics could not be read for {now - blind_since:.0f} s ({exc}); an "
+                       "unobserved canary is not kept")
+                _switch(traffic.rollback, why)
+                return RolloutResult("rolled back", why, breach_at=now, acted_at=clock(), samples=count)
+            sleep(interval_s)
+            continue
+        blind_since = None
         count += 1
+        served += sample.requests
         now = clock()
         why = breach(sample, thresholds)
         if on_sample:
             on_sample(sample, why)
         if why is not None:
-            traffic.rollback()
+            _switch(traffic.rollback, why)
             return RolloutResult("rolled back", why, breach_at=now, acted_at=clock(), samples=count)
         if now - start >= bake_s:
+            if served < thresholds.promote_min_requests:
+                needed = thresholds.promote_min_requests
+                return RolloutResult("inconclusive", f"the canary served {served} request(s) in "
+                                     f"{thresholds.bake_minutes:g} min, fewer than the {needed} needed to call it "
+                                     "healthy (rollout.min_requests); the traffic split is left as it is",
+                                     samples=count)
             traffic.promote()
-            return RolloutResult("promoted", f"healthy for {thresholds.bake_minutes:g} min", acted_at=clock(),
-                                 samples=count)
+            return RolloutResult("promoted", f"healthy for {thresholds.bake_minutes:g} min over {served} "
+                                 "request(s)", acted_at=clock(), samples=count)
         sleep(min(interval_s, bake_s - (now - start)))
+
+
+def _switch(action: Callable[[], None], why: str) -> None:
+    """Move the traffic; a failure says plainly that the canary still serves (never a bare traceback)."""
+    from terraml.errors import ProviderError, TerramlError
+
+    try:
+        action()
+    except TerramlError as exc:
+        raise ProviderError(f"rolling the canary back failed ({exc}) after: {why}. The canary still takes its share "
+                            "of traffic: set the endpoint's traffic back to the previous version by hand.") from None

@@ -336,10 +336,22 @@ def watch_canary(backend, deployment, *, cloud: str, percent: int, detach: bool 
         verdict = f"breach: {why}" if why else "healthy"
         out.print(f"  {sample.requests} request(s), errors {error}, p99 {p99}: {verdict}", highlight=False)
 
-    result = watch(metrics, traffic, thresholds, on_sample=show, **watch_args)
+    try:
+        result = watch(metrics, traffic, thresholds, on_sample=show, **watch_args)
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the canary keeps {percent}% of {deployment.endpoint}'s traffic and nothing watches "
+                  f"it any more. See it with: terraml endpoints list --cloud {cloud}; deploy the previous version "
+                  "again to roll back.", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     if result.outcome == "rolled back":
         err.print(f"[red]rolled back[/red] {deployment.model} v{deployment.version} on {deployment.endpoint}: "
                   f"{result.reason}; all traffic is on the previous version.", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    if result.outcome == "inconclusive":
+        err.print(f"[yellow]not promoted[/yellow] {deployment.model} v{deployment.version} on "
+                  f"{deployment.endpoint}: {result.reason} (the canary keeps {percent}%). Deploy it without "
+                  "--canary to promote it, or the previous version again to roll back.", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(1)
     out.print(f"[green]promoted[/green] {deployment.model} v{deployment.version} on {deployment.endpoint}: "
               f"{result.reason}; it takes all traffic.", highlight=False)

@@ -85,11 +85,15 @@ class Rollout(Strict):
     """Roll back when the canary's p99 latency goes above this."""
     bake_minutes: float = Field(default=10, ge=0, le=1440)
     """A canary healthy for this long takes all traffic."""
+    min_requests: int = Field(default=50, ge=0)
+    """...provided it served at least this many requests meanwhile; with fewer, terraml's watcher leaves the
+    traffic split as it is and says so (too little traffic to call the canary healthy)."""
 
     def thresholds(self):
         from terraml.rollout import Thresholds
 
-        return Thresholds(self.max_error_percent, self.max_p99_latency_ms, self.bake_minutes)
+        return Thresholds(self.max_error_percent, self.max_p99_latency_ms, self.bake_minutes,
+                          promote_min_requests=self.min_requests)
 
 
 class Endpoint(Strict):

@@ -82,3 +82,52 @@ def test_too_few_requests_say_nothing_about_the_error_rate():
     assert breach(CanarySample(3, error_percent=66.7), quiet) is None
     assert "66.70%" in breach(CanarySample(30, error_percent=66.7), quiet)
     assert breach(CanarySample(30, error_percent=1.0), quiet) is None  # at the threshold is not above it
+
+
+class Flaky:
+    """Metrics that cannot be read from ``down_from`` on (the metrics API fails or times out)."""
+
+    def __init__(self, clock, down_from):
+        self.clock, self.down_from = clock, down_from
+
+    def sample(self):
+        if self.clock.now >= self.down_from:
+            raise TimeoutError("monitoring API timed out")
+        return CanarySample(200, error_percent=0.1, p99_latency_ms=90)
+
+
+def test_a_canary_whose_metrics_cannot_be_read_is_rolled_back_within_the_deadline():
+    from terraml.rollout import MAX_BLIND_S
+
+    clock = Clock()
+    traffic = Traffic(clock)
+    result = watch(Flaky(clock, down_from=100), traffic, T, interval_s=30, clock=clock, sleep=clock.sleep)
+    assert result.outcome == "rolled back" and "could not be read" in result.reason and "timed out" in result.reason
+    # the first unreadable sample is at 120 s (the one at 90 s still read); blind for MAX_BLIND_S, then acted
+    assert result.breach_at - 120 >= MAX_BLIND_S and result.acted_at - 100 <= ROLLBACK_DEADLINE_S
+    assert [c[0] for c in traffic.calls] == ["rollback"]
+
+
+def test_a_canary_without_enough_traffic_is_neither_promoted_nor_rolled_back():
+    clock = Clock()
+    traffic = Traffic(clock)
+    quiet = Thresholds(1.0, 500, 10, promote_min_requests=50)
+    source = Source(clock, bad_from=0, bad=CanarySample(2, error_percent=0.0, p99_latency_ms=90))
+    result = watch(source, traffic, quiet, interval_s=60, clock=clock, sleep=clock.sleep)
+    assert result.outcome == "inconclusive" and "served 22 request(s)" in result.reason  # 11 samples x 2
+    assert traffic.calls == []
+
+
+def test_a_failed_rollback_says_the_canary_still_serves():
+    import pytest
+
+    from terraml.errors import ProviderError
+
+    class Broken(Traffic):
+        def rollback(self):
+            raise ProviderError("UpdateEndpoint: previous model 1003 not found")
+
+    clock = Clock()
+    with pytest.raises(ProviderError, match="still takes its share of traffic") as info:
+        watch(Source(clock, bad_from=0), Broken(clock), T, interval_s=30, clock=clock, sleep=clock.sleep)
+    assert "previous model 1003 not found" in str(info.value)
