@@ -83,6 +83,13 @@ def status_text(job) -> str:
     return str(value or "Unknown")
 
 
+def _created_at(job) -> float | None:
+    """When Azure ML created the job (epoch seconds; its systemData.createdAt)."""
+    context = getattr(job, "creation_context", None)
+    created = getattr(context, "created_at", None)
+    return created.timestamp() if created is not None else None
+
+
 def load_hook(spec: str):
     """The factory named by TERRAML_AZUREML_TRANSPORT ('module:function'): (transport, credential or None)."""
     module, _, attr = spec.partition(":")
@@ -449,7 +456,7 @@ class AzureMLBackend(AzureMLServing, Backend):
         message = azure_status
         mode = tags.get(f"{T}spot-mode", "on-demand")
         if capacity == "spot" and not map_status(azure_status).terminal and mode in ("spot", "auto"):
-            submitted = primary.creation_context.created_at.timestamp() if primary.creation_context else now
+            submitted = _created_at(primary) or now
             elapsed = now - submitted
             max_wait = float(tags.get(f"{T}max-wait-hours", "inf")) * 3600
             runtime = float(tags.get(f"{T}max-runtime-hours", "0")) * 3600
@@ -532,9 +539,9 @@ class AzureMLBackend(AzureMLServing, Backend):
         cluster = self._cluster(primary, compute)
         row = cluster.row if cluster else None
         cost = job_cost(spot_s, od_s, instances, row)
-        submitted = primary.creation_context.created_at.timestamp() if primary.creation_context else None
+        submitted = _created_at(primary)
         ended = float(tags[f"{T}ended-at"]) if f"{T}ended-at" in tags and state.terminal else None
-        gpus = int((cluster.gpus or 0) * instances) if cluster and not state.terminal else 0
+        gpus = math.ceil(cluster.gpus or 0) * instances if cluster and not state.terminal else 0
         return JobStatus(state=state, message=message, capacity=capacity,
                          interruptions=int(tags.get(f"{T}interruptions", "0")),
                          training_seconds=round(spot_s + od_s, 3), billable_seconds=round(spot_s + od_s, 3),
@@ -625,12 +632,20 @@ class AzureMLBackend(AzureMLServing, Backend):
         self._sdk(f"cancel {live}", lambda: self.client(handle.team).jobs.begin_cancel(live))
 
     def list_jobs(self) -> JobListing:
+        """Every job of the team(s), from one list call per workspace: state, capacity, submit time and the GPUs a
+        live job holds (its cluster's VM GPUs x its instance count, from the spec's clusters; no extra call)."""
         out = []
         for team in self._teams():
+            clusters = {c.name: c for c in team_clusters(self.platform, team, self.catalog)}
             for job in self._sdk("list jobs", lambda t=team: list(self.client(t.name).jobs.list())):
                 tags = job.tags or {}
+                state = map_status(status_text(job))
+                cluster = clusters.get(str(job.compute or "").rsplit("/", 1)[-1])
+                instances = int(tags.get(f"{T}instances") or getattr(job.resources, "instance_count", None) or 1)
+                gpus = math.ceil(cluster.gpus or 0) * instances if cluster and not state.terminal else 0
                 out.append((JobHandle(self.NAME, job.name, job.name, team.name),
-                            JobStatus(state=map_status(status_text(job)), capacity=tags.get(f"{T}capacity"),
+                            JobStatus(state=state, capacity=tags.get(f"{T}capacity"),
                                       interruptions=int(tags.get(f"{T}interruptions", "0")),
-                                      model_version=tags.get(f"{T}register-model-version"))))
+                                      model_version=tags.get(f"{T}register-model-version"), gpus=gpus,
+                                      submitted_at=_created_at(job))))
         return JobListing(out)

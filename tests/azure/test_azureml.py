@@ -331,3 +331,22 @@ def test_cli_train_survives_two_preemptions_and_registers_the_model(tmp_path):
 
     versions = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_model_versions("name = 'image-classifier'")
     assert [v.tags["terraml.training_job"] for v in versions] == ["cli-job"]
+
+
+# ---------------------------------------------------------------- guardrails through the listing
+def test_listing_gives_live_jobs_their_gpus_and_the_quota_counts_them(tmp_path):
+    from terraml.guardrails import check
+
+    backend, fake, job = make(tmp_path, tracking=False)
+    handle = backend.submit(backend.plan(job))
+    backend.status(handle)
+    backend.status(handle)  # Running now
+    listed = dict((h.name, s) for h, s in backend.list_jobs())
+    assert listed["j1"].state == State.RUNNING and listed["j1"].gpus == 1  # 1 x A100-80GB x 1 instance
+    assert listed["j1"].submitted_at is not None
+    team = PLATFORM.team("nlp")
+    limited = team.model_copy(update={"quotas": team.quotas.model_copy(update={"max_gpus": 1}), "budget": None})
+    _, _, second = make(tmp_path, fake=fake, name="j2", tracking=False)
+    verdict = check(backend, backend.plan(second), limited, tmp_path / "home")
+    refused = verdict.refusals
+    assert refused and "j1" in refused[0].refusal and "1 + 1 = 2 > 1" in refused[0].refusal
