@@ -534,7 +534,7 @@ class VertexBackend(Backend):
                            training_seconds=round(training, 3) if training is not None else None,
                            billable_seconds=round(cost.billed_seconds, 3), cost_usd=cost.usd,
                            savings_percent=cost.savings_percent, submitted_at=submitted, ended_at=ended,
-                           gpus=0 if state.terminal else gpus_each * replicas,
+                           gpus=0 if state.terminal else gpus_of(latest),
                            details={"cost_note": cost.note, "machine_type": choice.machine_type,
                                     "attempts": [a.get("displayName") for a in attempts],
                                     "vertex_job": latest.get("name"),
@@ -623,12 +623,24 @@ class VertexBackend(Backend):
                 chains.setdefault(self._job_of(job), []).append(job)
             for name, chain in sorted(chains.items()):
                 chain.sort(key=lambda j: (attempt_number(j), j.get("createTime", "")))
-                latest = chain[-1]
                 handle = JobHandle(self.NAME, name, name, team.name)
-                out.append((handle, JobStatus(state=_state(state_name(latest)), capacity=capacity_of(latest),
-                                              interruptions=sum(1 for a in chain if failure_kind(a) == "preempted"),
-                                              submitted_at=_epoch(chain[0].get("createTime")))))
+                out.append((handle, self._listed(chain)))
         return JobListing(out, skipped)
+
+    def _listed(self, chain: list[dict]) -> JobStatus:
+        """A submission's status from the list call's JSON alone (no call per job): the state, when it was
+        submitted, and the GPUs it holds while live, which the GPU quota at submit counts. A spot attempt that
+        failed for capacity is live too: the next poll starts its next attempt."""
+        latest = chain[-1]
+        state = _state(state_name(latest))
+        kind = failure_kind(latest)
+        if kind is not None and capacity_of(latest) == "spot" and self._spot_policy(chain[0]).mode != "on-demand":
+            state = State.INTERRUPTED if kind == "preempted" else State.WAITING_FOR_CAPACITY
+        elif state == State.PENDING and len(chain) > 1:
+            state = State.INTERRUPTED if failure_kind(chain[-2]) == "preempted" else State.WAITING_FOR_CAPACITY
+        return JobStatus(state=state, capacity=capacity_of(latest),
+                         interruptions=sum(1 for a in chain if failure_kind(a) == "preempted"),
+                         submitted_at=_epoch(chain[0].get("createTime")), gpus=0 if state.terminal else gpus_of(latest))
 
     # ------------------------------------------------------------ serving
     def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
@@ -655,6 +667,12 @@ class VertexBackend(Backend):
         from terraml.providers.gcp.vertex_serving import undeploy
 
         return undeploy(self, endpoint)
+
+
+def gpus_of(job: dict) -> int:
+    """The GPUs one attempt holds (REST JSON): acceleratorCount x replicaCount over its worker pools."""
+    return sum(int(p.get("machineSpec", {}).get("acceleratorCount", 0) or 0) * int(p.get("replicaCount", "1") or 1)
+               for p in job.get("jobSpec", {}).get("workerPoolSpecs", []))
 
 
 def _state(name: str) -> State:

@@ -229,3 +229,15 @@ def test_labels_follow_the_stacks_rules():
     for text in ("CC-2077", "Owner: a@b.io", "9lives", "x" * 80, "managed-by"):
         assert vertex_request.label_value(text) == stack_labels.label_value(text)
         assert vertex_request.label_key(text) == stack_labels.label_key(text)
+
+
+def test_list_jobs_counts_the_gpus_of_a_pending_job_from_the_list_call_alone(vertex, tmp_path):
+    backend, fake, platform = vertex
+    fake.hold = True  # the job stays pending
+    backend.submit(backend.plan(load_job(write_job(tmp_path), platform, "gcp")))
+    before = len(fake.requests)
+    [(handle, status)] = backend.list_jobs().jobs
+    assert handle.name == "vx-job" and status.state == State.PENDING
+    assert status.gpus == 1  # g2-standard-4: one L4 x one replica
+    assert status.submitted_at and status.capacity == "spot"
+    assert [r[1].rsplit("/", 1)[-1] for r in fake.requests[before:]] == ["customJobs"]  # one list call, no gets

@@ -114,3 +114,34 @@ def test_deploy_canary_with_a_forced_breach_rolls_back_through_the_cli(tmp_path,
     assert "breach: canary error rate 5.00% over 100 request(s)" in text, text
     assert "rolled back summarizer-model v2" in text and "all traffic is on the previous version" in text, text
     assert split == {v1: 100} and deployed == [v1]
+
+
+def test_the_gpu_quota_counts_a_live_vertex_job_and_refuses_a_second_naming_it(tmp_path, example_spec):
+    """quotas.max_gpus 16 for nlp (a copy of the example spec; its GPU pools scale to 16, the least the spec
+    allows): the first job (2 x 8 L4) holds all 16 while queued; the second (one L4) is refused at submit
+    (exit 2) with the first named, and nothing more is created."""
+    text = EXAMPLE.read_text()
+    spec = tmp_path / "platform.yaml"
+    spec.write_text(text.replace("  - name: nlp\n", "  - name: nlp\n    quotas: {max_gpus: 16}\n", 1))
+    assert spec.read_text() != text
+    names = GcpNames.for_team(example_spec.platform, example_spec.platform.team("nlp"))
+    second = _job(tmp_path).rename(tmp_path / "second.yaml")
+    second.write_text(second.read_text().replace("name: image-classifier", "name: second-job"))
+    job = tmp_path / "job.yaml"
+    job.write_text(second.read_text().replace("name: second-job", "name: image-classifier")
+                   .replace("accelerator_count: 1", "accelerator_count: 8")
+                   .replace("instance_count: 1", "instance_count: 2"))
+    env = {**os.environ, "COLUMNS": "200", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    with serve() as (url, fake):
+        fake.add_bucket(names.artifact_bucket)
+        fake.hold = True  # the first job stays queued
+        env["TERRAML_VERTEX_API_ENDPOINT"] = url
+        runs = [subprocess.run([TERRAML, "train", str(path), "--cloud", "gcp", "--team", "nlp", "--accelerator", "L4",
+                                "--detach", "--spec", str(spec), "--home", str(tmp_path / "home")],
+                               capture_output=True, text=True, env=env, timeout=300) for path in (job, second)]
+        created = [j["displayName"] for j in fake.created_jobs()]
+    assert runs[0].returncode == 0, runs[0].stdout + runs[0].stderr
+    out = " ".join((runs[1].stdout + runs[1].stderr).split())
+    assert runs[1].returncode == 2, out
+    assert "image-classifier" in out and "quotas.max_gpus" in out and "Traceback" not in out, out
+    assert "16 held" in out and created == ["image-classifier"]
