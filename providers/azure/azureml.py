@@ -90,6 +90,34 @@ def _created_at(job) -> float | None:
     return created.timestamp() if created is not None else None
 
 
+def _utc_epoch(text) -> float | None:
+    """An Azure ML run timestamp ('2026-01-02T03:04:05.123Z', '2026-01-02 03:04:05') as epoch seconds (UTC)."""
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _azure_span(job, now: float) -> float | None:
+    """Seconds the job ran by Azure ML's own run timestamps (its properties StartTimeUtc and EndTimeUtc; up to now
+    while it has not ended); None when Azure reports no start."""
+    props = getattr(job, "properties", None) or {}
+    start = _utc_epoch(props.get("StartTimeUtc"))
+    if start is None:
+        return None
+    end = _utc_epoch(props.get("EndTimeUtc"))
+    if end is None:
+        if map_status(status_text(job)).terminal:
+            return None
+        end = now
+    return max(end - start, 0.0)
+
+
 def load_hook(spec: str):
     """The factory named by TERRAML_AZUREML_TRANSPORT ('module:function'): (transport, credential or None)."""
     module, _, attr = spec.partition(":")
@@ -529,22 +557,22 @@ class AzureMLBackend(AzureMLServing, Backend):
     def _status(self, primary, tags: dict, capacity: str, state: State, message: str, now: float,
                 live=None) -> JobStatus:
         live = live or primary
-        spot_s = float(tags.get(f"{T}seconds-spot", "0"))
-        od_s = float(tags.get(f"{T}seconds-od", "0"))
-        if f"{T}running-since" in tags:  # still running: count up to now
-            extra = max(now - float(tags[f"{T}running-since"]), 0)
-            spot_s, od_s = (spot_s + extra, od_s) if capacity == "spot" else (spot_s, od_s + extra)
+        spot_s, od_s, source = self._running_seconds(primary, live, tags, capacity, now)
         instances = int(tags.get(f"{T}instances", "1"))
         compute = str(live.compute or "").rsplit("/", 1)[-1]
         cluster = self._cluster(primary, compute)
         row = cluster.row if cluster else None
-        cost = job_cost(spot_s, od_s, instances, row)
+        cost = job_cost(spot_s, od_s, instances, row, source=source)
         submitted = _created_at(primary)
-        ended = float(tags[f"{T}ended-at"]) if f"{T}ended-at" in tags and state.terminal else None
+        ended = None
+        if state.terminal:
+            ended = _utc_epoch((getattr(live, "properties", None) or {}).get("EndTimeUtc")) or (
+                float(tags[f"{T}ended-at"]) if f"{T}ended-at" in tags else None)
         gpus = math.ceil(cluster.gpus or 0) * instances if cluster and not state.terminal else 0
+        seconds = None if spot_s is None and od_s is None else round((spot_s or 0) + (od_s or 0), 3)
         return JobStatus(state=state, message=message, capacity=capacity,
                          interruptions=int(tags.get(f"{T}interruptions", "0")),
-                         training_seconds=round(spot_s + od_s, 3), billable_seconds=round(spot_s + od_s, 3),
+                         training_seconds=seconds, billable_seconds=seconds,
                          cost_usd=cost.usd, savings_percent=cost.savings_percent,
                          model_version=tags.get(f"{T}register-model-version"), submitted_at=submitted,
                          ended_at=ended, gpus=gpus,
@@ -552,6 +580,37 @@ class AzureMLBackend(AzureMLServing, Backend):
                                   "job": live.name, "studio_url": getattr(live, "studio_url", None),
                                   "model_uri": self._model_uri(primary),
                                   **({"model_registry": self._registry_note} if self._registry_note else {})})
+
+    @staticmethod
+    def _running_seconds(primary, live, tags: dict, capacity: str, now: float
+                         ) -> tuple[float | None, float | None, str]:
+        """(low-priority seconds, dedicated seconds, where they come from). Azure ML's own run timestamps first
+        (properties StartTimeUtc..EndTimeUtc, or up to now while the job runs: each job runs on one capacity, the
+        fallback NAME-od on dedicated), then the running time terraml's polls observed (the tags) for a job
+        whose run history reports no start. (None, None) when neither knows anything: a cost not known, not 0."""
+        observed_spot = float(tags.get(f"{T}seconds-spot", "0"))
+        observed_od = float(tags.get(f"{T}seconds-od", "0"))
+        if f"{T}running-since" in tags:  # still running: count up to now
+            extra = max(now - float(tags[f"{T}running-since"]), 0)
+            observed_spot, observed_od = ((observed_spot + extra, observed_od) if capacity == "spot"
+                                          else (observed_spot, observed_od + extra))
+        observed = tags.get(f"{T}ran") == "1" or observed_spot > 0 or observed_od > 0
+        if live is not primary:  # fell back: the primary ran on low priority, the live job on dedicated
+            spans = {"spot": _azure_span(primary, now), "on-demand": _azure_span(live, now)}
+        else:
+            spans = {"spot": None, "on-demand": None}
+            spans["spot" if capacity == "spot" else "on-demand"] = _azure_span(primary, now)
+        if all(v is None for v in spans.values()) and not observed:
+            return None, None, ("no running time known: Azure ML reports no start time (StartTimeUtc) for the job "
+                                "and no terraml poll saw it running")
+        spot = spans["spot"] if spans["spot"] is not None else observed_spot
+        od = spans["on-demand"] if spans["on-demand"] is not None else observed_od
+        used = (["Azure ML's run timestamps (StartTimeUtc..EndTimeUtc)"] if any(
+            v is not None for v in spans.values()) else [])
+        if any(v is None and seen > 0 for v, seen in ((spans["spot"], observed_spot),
+                                                      (spans["on-demand"], observed_od))) or not used:
+            used.append("the running time terraml's polls observed")
+        return spot, od, " and ".join(used)
 
     def _cluster(self, primary, compute: str) -> TeamCluster | None:
         team_name = (primary.tags or {}).get("team")

@@ -243,10 +243,15 @@ class JobCost:
     note: str
 
 
-def job_cost(spot_seconds: float, on_demand_seconds: float, instances: int, row, *, today=None) -> JobCost:
+def job_cost(spot_seconds: float | None, on_demand_seconds: float | None, instances: int, row, *,
+             source: str = "", today=None) -> JobCost:
     """Azure ML compute is billed at the VM price (no Azure ML surcharge, SOURCES.md §8): low-priority time at
-    the catalog's spot row, dedicated time at its on-demand row. The running time is what terraml observed
-    between its polls (Azure ML's job API reports no billed time). Savings against all of it on dedicated."""
+    the catalog's spot row, dedicated time at its on-demand row. ``source`` says where the running time comes
+    from (Azure ML's run timestamps, or what terraml's polls observed); both seconds None means no running time
+    is known, and so no cost (None, not 0). Savings against all of it on dedicated."""
+    if spot_seconds is None and on_demand_seconds is None:
+        return JobCost(None, None, source or "no running time known")
+    spot_seconds, on_demand_seconds = spot_seconds or 0.0, on_demand_seconds or 0.0
     if row is None or row.on_demand_usd_per_hour is None:
         return JobCost(None, None, "no catalog price for this VM size")
     od = row.on_demand_usd_per_hour
@@ -265,8 +270,8 @@ def job_cost(spot_seconds: float, on_demand_seconds: float, instances: int, row,
                      f"{_od_as_of(row.as_of)})")
     total = spot_seconds + on_demand_seconds
     savings = round((1 - usd / (total * instances * od / 3600)) * 100, 1) if total and spot_seconds else None
-    note = f"{row.instance_type} {row.region}: " + " + ".join(parts or ["no running time observed yet"]) + \
-        "; Azure ML adds no surcharge to the VM price"
+    note = f"{row.instance_type} {row.region}: " + " + ".join(parts or ["no running time yet"]) + \
+        f"; running time from {source or 'terraml'}; Azure ML adds no surcharge to the VM price"
     return JobCost(round(usd, 4), savings, note)
 
 

@@ -36,6 +36,13 @@ WS_PATH = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]
 WAITING = ("Queued", "Preparing", "Starting", "Provisioning", "NotStarted")
 
 
+def _utc(epoch: float) -> str:
+    """An Azure ML run timestamp: ISO 8601 in UTC."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class FakeCredential:
     """A credential stub: any scope gets a token (the fake never checks it)."""
 
@@ -50,6 +57,10 @@ class FakeJob:
     step: int = 0
     gets: int = 0
     hold: int = 1
+    started_at: float | None = None
+    """When the job first ran (the fake's clock): reported as properties.StartTimeUtc, as Azure ML does."""
+    ended_at: float | None = None
+    """When it ended: properties.EndTimeUtc."""
 
     @property
     def status(self) -> str:
@@ -69,8 +80,12 @@ class Workspace:
 class FakeAzureML(requests.adapters.BaseAdapter):
     """The fake service; mount it on a requests session (see :meth:`transport`)."""
 
-    def __init__(self, *, preemptions: int = 0, no_capacity: bool = False, hold: int = 2, fail: bool = False):
+    def __init__(self, *, preemptions: int = 0, no_capacity: bool = False, hold: int = 2, fail: bool = False,
+                 clock=time.time, timestamps: bool = True):
+        """``clock`` dates a job's start and end (epoch seconds; tests share theirs with the backend);
+        ``timestamps=False`` reports no StartTimeUtc/EndTimeUtc (a job whose run history has none)."""
         super().__init__()
+        self.clock, self.timestamps = clock, timestamps
         self.workspaces: dict[str, Workspace] = {}
         self.blobs: dict[str, bytes] = {}
         self.calls: list[tuple[str, str, dict | None]] = []
@@ -207,6 +222,10 @@ class FakeAzureML(requests.adapters.BaseAdapter):
     def _job_json(self, base: str, name: str, job: FakeJob) -> dict:
         out = json.loads(json.dumps(job.body))
         out["properties"]["status"] = job.status
+        if self.timestamps:
+            when = {"StartTimeUtc": job.started_at, "EndTimeUtc": job.ended_at}
+            out["properties"].setdefault("properties", {}).update(
+                {k: _utc(v) for k, v in when.items() if v is not None})
         out["properties"].setdefault("services", {})["Studio"] = {
             "jobServiceType": "Studio", "endpoint": f"https://ml.azure.com/runs/{name}"}
         return {**out, "id": f"{base}/jobs/{name}", "name": name, "type": "Microsoft.MachineLearningServices/jobs",
@@ -226,6 +245,7 @@ class FakeAzureML(requests.adapters.BaseAdapter):
                 return self._not_found(request, f"job {name}")
             if job.status not in ("Completed", "Failed", "Canceled"):
                 job.script, job.step = ["Canceled"], 0
+                self._dated(job)
             return self._reply(request, 202, {})
         if method == "GET":
             if job is None:
@@ -233,6 +253,7 @@ class FakeAzureML(requests.adapters.BaseAdapter):
             job.gets += 1
             if job.gets > job.hold and job.step < len(job.script) - 1:
                 job.step, job.gets = job.step + 1, 1
+                self._dated(job)
             out = self._job_json(base, name, job)
             out.pop("_created", None)
             return self._reply(request, 200, out)
@@ -249,12 +270,25 @@ class FakeAzureML(requests.adapters.BaseAdapter):
             if compute not in ws.computes:
                 return self._reply(request, 400, {"error": {"code": "UserError", "message":
                                                             f"compute {compute!r} not found in the workspace"}})
-            stored = {**body, "_created": time.strftime("%Y-%m-%dT%H:%M:%S.000000+00:00", time.gmtime())}
+            stored = {**body, "_created": time.strftime("%Y-%m-%dT%H:%M:%S.000000+00:00", time.gmtime(self.clock()))}
             ws.jobs[name] = FakeJob(stored, self._script(ws, compute), hold=self.hold)
             out = self._job_json(base, name, ws.jobs[name])
             out.pop("_created", None)
             return self._reply(request, 201, out)
         return self._reply(request, 405, {"error": {"code": "MethodNotAllowed", "message": method}})
+
+    def _dated(self, job: FakeJob) -> None:
+        if job.status == "Running" and job.started_at is None:
+            job.started_at = self.clock()
+        if job.status in ("Completed", "Failed", "Canceled") and job.ended_at is None:
+            job.ended_at = self.clock()
+
+    def finish(self, name: str) -> None:
+        """Run a job's script to its end without anyone polling it (a detached job that ended meanwhile)."""
+        job = next(ws.jobs[name] for ws in self.workspaces.values() if name in ws.jobs)
+        while job.step < len(job.script) - 1:
+            job.step += 1
+            self._dated(job)
 
     # ------------------------------------------------------------ endpoints and deployments
     def _endpoint_json(self, ws: Workspace, base: str, name: str) -> dict:

@@ -50,7 +50,8 @@ class Clock:
 
 
 def make(tmp_path, *, fake=None, edit=lambda text: text, name="j1", tracking=True, clock=None, **fake_args):
-    fake = fake or FakeAzureML(**fake_args)
+    clock = clock or Clock()
+    fake = fake or FakeAzureML(clock=clock, **fake_args)
     fake.seed_team(PLATFORM, "nlp")
     if not (tmp_path / "train").exists():
         shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
@@ -58,7 +59,7 @@ def make(tmp_path, *, fake=None, edit=lambda text: text, name="j1", tracking=Tru
     path.write_text(edit(nlp_job((ROOT / "examples" / "job.yaml").read_text(), name)))
     backend = AzureMLBackend(PLATFORM, load_catalog(), transport=fake.transport(), credential=FakeCredential(),
                              tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}" if tracking else None,
-                             clock=clock or Clock())
+                             clock=clock)
     return backend, fake, load_job(path, PLATFORM, "azure")
 
 
@@ -154,11 +155,14 @@ def test_two_preemptions_resume_on_low_priority_with_cost_from_the_rows(tmp_path
     assert body["tags"]["terraml:override-by"] == "alice@acme.example"
     assert body["tags"]["terraml:override-reason"] == "deadline"
     assert body["outputs"]["checkpoints"]["uri"].endswith("/terraml/jobs/j1/checkpoints/")
-    # running time by hand: each poll that saw Running until the next poll
-    running = sum(t2 - t1 for (t1, s1), (t2, _) in pairwise(seen) if s1.state == State.RUNNING)
+    # running time: Azure ML's own run timestamps (the fake's first start to its end, requeues included)
+    fj = ws.jobs["j1"]
+    running = fj.ended_at - fj.started_at
+    assert running > sum(t2 - t1 for (t1, s1), (t2, _) in pairwise(seen) if s1.state == State.RUNNING) > 0
     spot = float(price_row()["spot_usd_per_hour"])
     assert final.training_seconds == pytest.approx(running)
     assert final.cost_usd == pytest.approx(running * spot / 3600, abs=1e-4)
+    assert "StartTimeUtc" in final.details["cost_note"]
     od = float(price_row()["on_demand_usd_per_hour"])
     assert final.savings_percent == pytest.approx((1 - spot / od) * 100, abs=0.1)
     assert "as of ~2024-08-18" in final.details["cost_note"] and "months old" in final.details["cost_note"]
@@ -193,10 +197,9 @@ def test_auto_falls_back_to_dedicated_after_max_interruptions(tmp_path):
     assert od["environmentVariables"]["TERRAML_CAPACITY"] == "on-demand"
     assert od["tags"]["terraml:fallback-of"] == "j1"
     row = price_row()
-    spot_s = sum(t2 - t1 for (t1, s1), (t2, _) in pairwise(seen) if s1.state == State.RUNNING
-                 and s1.capacity == "spot")
-    od_s = sum(t2 - t1 for (t1, s1), (t2, _) in pairwise(seen) if s1.state == State.RUNNING
-               and s1.capacity == "on-demand")
+    # each job's own run timestamps: j1 on low priority until terraml cancelled it, j1-od on dedicated
+    spot_s = ws.jobs["j1"].ended_at - ws.jobs["j1"].started_at
+    od_s = ws.jobs["j1-od"].ended_at - ws.jobs["j1-od"].started_at
     assert od_s > 0 and spot_s > 0
     expected = spot_s * float(row["spot_usd_per_hour"]) / 3600 + od_s * float(row["on_demand_usd_per_hour"]) / 3600
     assert final.cost_usd == pytest.approx(expected, abs=1e-4)
@@ -331,6 +334,32 @@ def test_cli_train_survives_two_preemptions_and_registers_the_model(tmp_path):
 
     versions = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_model_versions("name = 'image-classifier'")
     assert [v.tags["terraml.training_job"] for v in versions] == ["cli-job"]
+
+
+def test_detached_job_that_ended_unobserved_is_costed_from_azure_timestamps(tmp_path):
+    clock = Clock()
+    backend, fake, job = make(tmp_path, clock=clock, tracking=False, edit=lambda t: mode(t, "on-demand"))
+    handle = backend.submit(backend.plan(job))  # train --detach: nobody polls
+    clock.t += 600
+    fake.finish("j1")  # started now (the fake's clock) ...
+    fake.workspaces[WS.lower()].jobs["j1"].ended_at = clock.t + 1800  # ... and ran half an hour
+    clock.t += 3600
+    final = backend.status(handle)
+    od = float(price_row()["on_demand_usd_per_hour"])
+    assert final.state == State.COMPLETED and final.training_seconds == pytest.approx(1800, abs=1)
+    assert final.cost_usd == pytest.approx(0.5 * od, abs=1e-3) and "StartTimeUtc" in final.details["cost_note"]
+    assert final.ended_at == pytest.approx(clock.t - 1800, abs=1)
+
+
+def test_no_timestamps_and_no_poll_saw_it_running_is_an_unknown_cost_not_zero(tmp_path):
+    clock = Clock()
+    backend, fake, job = make(tmp_path, clock=clock, tracking=False, timestamps=False,
+                              edit=lambda t: mode(t, "on-demand"))
+    handle = backend.submit(backend.plan(job))
+    fake.finish("j1")
+    final = backend.status(handle)
+    assert final.state == State.COMPLETED and final.cost_usd is None and final.training_seconds is None
+    assert "no running time known" in final.details["cost_note"]
 
 
 # ---------------------------------------------------------------- guardrails through the listing
