@@ -455,25 +455,37 @@ class VertexBackend(Backend):
         interruptions = sum(1 for a in attempts if failure_kind(a) == "preempted")
         submitted = _epoch(attempts[0].get("createTime"))
         deadline = (submitted + spot.max_wait_hours * 3600) if spot.max_wait_hours and submitted else None
+        past_wait = deadline is not None and self.clock() >= deadline
+        waited = (f"the spot wait passed max_wait_hours {spot.max_wait_hours:g} (terraml enforces it; Vertex AI has "
+                  "no wait limit for Spot jobs)") if past_wait else ""
         if kind is not None and capacity_of(latest) == "spot" and spot.mode != "on-demand":
-            if deadline is not None and self.clock() >= deadline:
-                note = (f"gave up: the spot wait passed max_wait_hours {spot.max_wait_hours:g} "
-                        f"(terraml enforces it; Vertex AI has no wait limit for Spot jobs)")
-            else:
+            if past_wait and spot.mode == "spot":
+                note = f"gave up: {waited}"
+            else:  # auto past the wait: no spot capacity in time, the one on-demand attempt (as on a stockout)
                 decision = decide(spot, max_runtime_hours=self._runtime_hours(latest), interruptions=interruptions,
-                                  capacity_error=kind == "capacity")
+                                  capacity_error=kind == "capacity" or past_wait)
                 latest = self._resubmit(env, handle.name, latest, decision.capacity, attempts) or latest
                 note = f"{kind} on spot ({latest.get('error', {}).get('message', '') or 'stockout'}); " \
                        f"{decision.reason}: attempt {attempt_number(latest)} on {decision.capacity}"
                 if latest is not attempts[-1]:
                     attempts = [*attempts, latest]
-        elif state_name(latest) not in TERMINAL and deadline is not None and capacity_of(latest) == "spot" \
-                and self.clock() >= deadline:
-            self._call(f"CancelCustomJob {latest['displayName']}", self.client("job", env.region).cancel_custom_job,
-                       name=latest["name"])
-            return self._status_of(env, attempts, interruptions, State.FAILED,
-                                   f"cancelled: still on spot after max_wait_hours {spot.max_wait_hours:g} "
-                                   "(terraml enforces it; Vertex AI has no wait limit for Spot jobs)")
+        elif state_name(latest) not in TERMINAL and past_wait and capacity_of(latest) == "spot":
+            if state_name(latest) != "JOB_STATE_CANCELLING":
+                self._call(f"CancelCustomJob {latest['displayName']}",
+                           self.client("job", env.region).cancel_custom_job, name=latest["name"])
+            if spot.mode == "spot":
+                return self._status_of(env, attempts, interruptions, State.FAILED,
+                                       f"cancelled: still on spot after max_wait_hours {spot.max_wait_hours:g} "
+                                       "(terraml enforces it; Vertex AI has no wait limit for Spot jobs)")
+            decision = decide(spot, max_runtime_hours=self._runtime_hours(latest), interruptions=interruptions,
+                              capacity_error=True)
+            created = self._resubmit(env, handle.name, latest, decision.capacity, attempts)
+            if created is None:  # another poller claimed the on-demand attempt: it shows up on the next poll
+                return self._status_of(env, attempts, interruptions, State.WAITING_FOR_CAPACITY,
+                                        f"{waited}; {decision.reason}: the on-demand attempt is being created")
+            return self._status_of(env, [*attempts, created], interruptions, None,
+                                   f"{waited}; cancelled {latest['displayName']}; {decision.reason}: attempt "
+                                   f"{attempt_number(created)} on {decision.capacity}")
         return self._status_of(env, attempts, interruptions, None, note)
 
     def _runtime_hours(self, job: dict) -> float:
@@ -604,8 +616,9 @@ class VertexBackend(Backend):
         if not live:
             raise UserError(f"job '{handle.name}' has already ended; nothing to cancel.")
         for job in live:
-            self._call(f"CancelCustomJob {job['displayName']}", self.client("job", env.region).cancel_custom_job,
-                       name=job["name"])
+            if state_name(job) != "JOB_STATE_CANCELLING":  # a cancel under way needs no second one
+                self._call(f"CancelCustomJob {job['displayName']}",
+                           self.client("job", env.region).cancel_custom_job, name=job["name"])
 
     def list_jobs(self) -> JobListing:
         out, skipped = [], []

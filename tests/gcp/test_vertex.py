@@ -241,3 +241,45 @@ def test_list_jobs_counts_the_gpus_of_a_pending_job_from_the_list_call_alone(ver
     assert status.gpus == 1  # g2-standard-4: one L4 x one replica
     assert status.submitted_at and status.capacity == "spot"
     assert [r[1].rsplit("/", 1)[-1] for r in fake.requests[before:]] == ["customJobs"]  # one list call, no gets
+
+
+def _past_the_wait(backend):
+    import time
+
+    now = [time.time()]
+    backend.clock = lambda: now[0]
+    return now
+
+
+def test_auto_still_queued_on_spot_at_max_wait_falls_back_to_one_on_demand_attempt(vertex, tmp_path):
+    backend, fake, platform = vertex
+    now = _past_the_wait(backend)
+    handle = backend.submit(backend.plan(load_job(write_job(tmp_path), platform, "gcp")))
+    fake.hold = True  # no spot capacity: the attempt stays queued
+    assert backend.status(handle).state == State.PENDING
+    now[0] += 8 * 3600 + 1  # past max_wait_hours 8
+    status = backend.status(handle)
+    assert status.state == State.WAITING_FOR_CAPACITY and "max_wait_hours 8" in status.message, status.message
+    assert "auto: no spot capacity (or the spot wait ran out)" in status.message
+    jobs = sorted(fake.created_jobs(), key=lambda j: j["createTime"])
+    assert [j["displayName"] for j in jobs] == ["vx-job", "vx-job-od"]
+    assert jobs[0]["state"] == "JOB_STATE_CANCELLING" and jobs[1]["jobSpec"]["scheduling"]["strategy"] == 3
+    cancels = len(fake.calls("POST", ":cancel"))
+    fake.hold = False
+    final = backend.wait(handle, timeout_s=60, first_poll_s=0, max_poll_s=0, sleep=lambda s: None)
+    assert final.state == State.COMPLETED and final.capacity == "on-demand", final.message
+    assert len(fake.created_jobs()) == 2 and len(fake.calls("POST", ":cancel")) == cancels == 1
+
+
+def test_auto_preempted_past_max_wait_falls_back_to_on_demand(vertex, tmp_path):
+    backend, fake, platform = vertex
+    now = _past_the_wait(backend)
+    fake.preempt(1)
+    handle = backend.submit(backend.plan(load_job(write_job(tmp_path), platform, "gcp")))
+    backend.status(handle)  # running
+    now[0] += 8 * 3600 + 1
+    status = backend.status(handle)  # preempted, past the wait
+    names = [j["displayName"] for j in sorted(fake.created_jobs(), key=lambda j: j["createTime"])]
+    assert names == ["vx-job", "vx-job-od"] and status.state != State.FAILED, status.message
+    final = backend.wait(handle, timeout_s=60, first_poll_s=0, max_poll_s=0, sleep=lambda s: None)
+    assert final.state == State.COMPLETED and final.capacity == "on-demand" and final.interruptions == 1
