@@ -73,6 +73,8 @@ from terraml.suggest import did_you_mean
 ENDPOINT_ENV = "TERRAML_VERTEX_API_ENDPOINT"
 DEFAULT_MACHINE = "n1-standard-4"
 LOGIN_HINT = "gcloud auth application-default login"
+HTTP_TIMEOUT_S = 30.0
+"""The longest wait for one Cloud Storage or Cloud Logging call (connect, then each read)."""
 # Memory per GPU (GiB), to name the nearest fit for an accelerator a cloud does not offer.
 GPU_MEMORY_GIB = {"T4": 16, "V100": 16, "P100": 16, "P4": 8, "A10G": 24, "A10": 24, "L4": 24, "L40S": 48,
                   "A100": 40, "A100-80GB": 80, "H100": 80, "H100-MEGA": 80, "H200": 141, "B200": 180,
@@ -126,11 +128,12 @@ class VertexBackend(Backend):
 
     def __init__(self, platform: Platform, catalog: Catalog, *, api_endpoint: str | None = None, credentials=None,
                  tracking_uri: str | None = None, team: str | None = None, clock: Callable[[], float] = time.time,
-                 metrics_source_factory: Callable | None = None):
+                 metrics_source_factory: Callable | None = None, http_timeout_s: float = HTTP_TIMEOUT_S):
         """``api_endpoint``: another Vertex AI endpoint (a loopback one stands in for every Google API);
         ``credentials``: google.auth credentials (default: anonymous for loopback, else ADC); ``clock``:
         epoch seconds, for the spot wait deadline; ``metrics_source_factory(backend, deployment)``:
-        replaces the Cloud Monitoring source of canary metrics."""
+        replaces the Cloud Monitoring source of canary metrics; ``http_timeout_s``: the longest wait for one
+        Cloud Storage, Logging or Monitoring call (the metrics read waits at most METRICS_TIMEOUT_S)."""
         self.platform, self.catalog = platform, catalog
         self.api_endpoint = api_endpoint.rstrip("/") if api_endpoint else None
         self._credentials = credentials
@@ -140,6 +143,7 @@ class VertexBackend(Backend):
         self.metrics_source_factory = metrics_source_factory
         self._clients: dict[tuple[str, str], object] = {}
         self._session = None
+        self.http_timeout_s = http_timeout_s
 
     # ------------------------------------------------------------ plumbing
     def _team(self, name: str):
@@ -212,16 +216,24 @@ class VertexBackend(Backend):
 
     def _call(self, what: str, fn, *args, **kwargs):
         """One SDK call; the SDK's errors become ProviderError (missing credentials: CredentialsError)."""
+        import requests
         from google.api_core import exceptions as gexc
-        from google.auth.exceptions import DefaultCredentialsError, RefreshError
+        from google.auth.exceptions import DefaultCredentialsError, RefreshError, TransportError
 
         try:
             return fn(*args, **kwargs)
         except (DefaultCredentialsError, RefreshError) as exc:
             raise CredentialsError(f"{what}: Google Cloud credentials were refused ({exc}); run `{LOGIN_HINT}`.") \
                 from None
-        except gexc.GoogleAPICallError as exc:
+        except (gexc.GoogleAPICallError, requests.RequestException, TransportError) as exc:
             raise ProviderError(f"{what}: {exc}") from None
+
+    def http(self, what: str, method: str, url: str, *, timeout_s: float | None = None, **kwargs):
+        """One call to a Google JSON API (Storage, Logging, Monitoring) through the session, with a timeout;
+        refused credentials become CredentialsError, an unreachable or silent service ProviderError. The
+        caller reads the HTTP status."""
+        return self._call(what, lambda: self.session().request(method, url, timeout=timeout_s or self.http_timeout_s,
+                                                               **kwargs))
 
     @staticmethod
     def as_json(message) -> dict:
@@ -238,8 +250,8 @@ class VertexBackend(Backend):
             f"\r\n--{boundary}--\r\n".encode()
         url = (f"{self.google_api('storage')}/upload/storage/v1/b/{bucket}/o?uploadType=multipart"
                f"&ifGenerationMatch=0")
-        response = self.session().post(url, data=body,
-                                       headers={"Content-Type": f"multipart/related; boundary={boundary}"})
+        response = self.http(f"Cloud Storage upload gs://{bucket}/{name}", "POST", url, data=body,
+                             headers={"Content-Type": f"multipart/related; boundary={boundary}"})
         if response.status_code == 412:
             return False
         if response.status_code in (401, 403):
@@ -255,7 +267,8 @@ class VertexBackend(Backend):
 
     def gcs_get(self, bucket: str, name: str, media: bool = True):
         url = f"{self.google_api('storage')}/storage/v1/b/{bucket}/o/{urllib.parse.quote(name, safe='')}"
-        response = self.session().get(url, params={"alt": "media"} if media else None)
+        response = self.http(f"Cloud Storage get gs://{bucket}/{name}", "GET", url,
+                             params={"alt": "media"} if media else None)
         if response.status_code == 404:
             return None
         if not response.ok:
@@ -602,7 +615,8 @@ class VertexBackend(Backend):
             job_id = job["name"].rsplit("/", 1)[1]
             body = {"resourceNames": [f"projects/{env.project}"], "orderBy": "timestamp asc", "pageSize": 1000,
                     "filter": f'resource.type="ml_job" AND resource.labels.job_id="{job_id}"'}
-            response = self.session().post(f"{self.google_api('logging')}/v2/entries:list", json=body)
+            response = self.http(f"Cloud Logging entries.list for {job['displayName']}", "POST",
+                                 f"{self.google_api('logging')}/v2/entries:list", json=body)
             if not response.ok:
                 raise ProviderError(f"Cloud Logging entries.list for {job['displayName']}: {response.status_code} "
                                     f"{response.text[:300]}")

@@ -152,6 +152,10 @@ class VertexTraffic:
         self._switch(self.canary, self.previous)
 
 
+METRICS_TIMEOUT_S = 20.0
+"""The longest wait for one metrics read: the rollout watcher must act within 120 s of a breach."""
+
+
 class MonitoringCanaryMetrics:
     """The canary's error rate and p99 latency over the last minute, from Cloud Monitoring (MetricsSource).
 
@@ -172,7 +176,8 @@ class MonitoringCanaryMetrics:
             "aggregation.alignmentPeriod": f"{WINDOW_S}s", "aggregation.perSeriesAligner": aligner,
         }
         url = f"{self.backend.google_api('monitoring')}/v3/projects/{self.w.project}/timeSeries"
-        response = self.backend.session().get(url, params=params)
+        response = self.backend.http(f"Cloud Monitoring timeSeries.list {metric}", "GET", url, params=params,
+                                     timeout_s=min(METRICS_TIMEOUT_S, self.backend.http_timeout_s))
         if not response.ok:
             raise ProviderError(f"Cloud Monitoring timeSeries.list {metric}: {response.status_code} "
                                 f"{response.text[:300]}")

@@ -283,3 +283,55 @@ def test_auto_preempted_past_max_wait_falls_back_to_on_demand(vertex, tmp_path):
     assert names == ["vx-job", "vx-job-od"] and status.state != State.FAILED, status.message
     final = backend.wait(handle, timeout_s=60, first_poll_s=0, max_poll_s=0, sleep=lambda s: None)
     assert final.state == State.COMPLETED and final.capacity == "on-demand" and final.interruptions == 1
+
+
+class _RefusedRefresh:
+    """google.auth credentials whose refresh is refused, as an expired ADC login is (no network)."""
+
+    def __new__(cls):
+        from google.auth import credentials
+        from google.auth.exceptions import RefreshError
+
+        class Refused(credentials.Credentials):
+            def refresh(self, request):
+                raise RefreshError("invalid_grant: Token has been expired or revoked.")
+
+        return Refused()
+
+
+def _json_api_calls(backend):
+    """Every Cloud Storage, Logging and Monitoring call the backend makes, each as a thunk."""
+    from terraml.providers.gcp.vertex_serving import MonitoringCanaryMetrics, Where
+
+    w = Where(None, None, "acme-nlp-prod", "us-central1", "projects/acme-nlp-prod/locations/us-central1/endpoints/1",
+              "ep", "sa")
+    return {"gcs_create": lambda: backend.gcs_create("b", "o", b"x"), "gcs_get": lambda: backend.gcs_get("b", "o"),
+            "metrics": lambda: MonitoringCanaryMetrics(backend, w, "7").sample()}
+
+
+def test_refused_credentials_on_storage_logging_and_monitoring_name_the_login(example_spec):
+    backend = VertexBackend(example_spec.platform, load_catalog(), credentials=_RefusedRefresh())
+    for call in _json_api_calls(backend).values():
+        with pytest.raises(CredentialsError, match="gcloud auth application-default login"):
+            call()
+
+
+def test_unreachable_or_silent_google_apis_are_provider_errors(tmp_path, example_spec):
+    import socket
+
+    from terraml.errors import ProviderError
+
+    backend = VertexBackend(example_spec.platform, load_catalog(), api_endpoint="http://127.0.0.1:9")  # closed
+    for call in _json_api_calls(backend).values():
+        with pytest.raises(ProviderError):
+            call()
+    with pytest.raises(ProviderError, match="Cloud Storage upload"):
+        backend.submit(backend.plan(load_job(write_job(tmp_path), example_spec.platform, "gcp")))
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        backend = VertexBackend(example_spec.platform, load_catalog(),
+                                api_endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}", http_timeout_s=0.5)
+        for call in _json_api_calls(backend).values():  # each gives up after its timeout instead of hanging
+            with pytest.raises(ProviderError, match="timed out"):
+                call()
