@@ -55,6 +55,7 @@ from terraml.providers.gcp.vertex_request import (
     VertexRates,
     accelerator_enum,
     attempt_number,
+    bundle_digest,
     capacity_of,
     custom_job_request,
     failure_kind,
@@ -74,6 +75,8 @@ ENDPOINT_ENV = "TERRAML_VERTEX_API_ENDPOINT"
 DEFAULT_MACHINE = "n1-standard-4"
 LOGIN_HINT = "gcloud auth application-default login"
 HTTP_TIMEOUT_S = 30.0
+CLAIM_STALE_S = 600.0
+"""A claim on attempt 1 this old with no job is a submit that died between claiming and creating."""
 """The longest wait for one Cloud Storage or Cloud Logging call (connect, then each read)."""
 # Memory per GPU (GiB), to name the nearest fit for an accelerator a cloud does not offer.
 GPU_MEMORY_GIB = {"T4": 16, "V100": 16, "P100": 16, "P4": 8, "A10G": 24, "A10": 24, "L4": 24, "L40S": 48,
@@ -241,15 +244,17 @@ class VertexBackend(Backend):
         return json.loads(type(message).to_json(message, use_integers_for_enums=False, indent=None))
 
     # ------------------------------------------------------------ Cloud Storage (JSON API)
-    def gcs_create(self, bucket: str, name: str, data: bytes, metadata: dict[str, str] | None = None) -> bool:
-        """Write an object only if it does not exist yet (ifGenerationMatch=0); False when it did."""
+    def gcs_create(self, bucket: str, name: str, data: bytes, metadata: dict[str, str] | None = None, *,
+                   generation: str = "0") -> bool:
+        """Write an object only if it does not exist yet (ifGenerationMatch=0), or replace it only if it is
+        still the ``generation`` read before; False when the precondition failed (someone else wrote it)."""
         boundary = "terraml-upload-boundary"
         meta = json.dumps({"name": name, "metadata": metadata or {}})
         body = (f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n"
                 f"--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n").encode() + data + \
             f"\r\n--{boundary}--\r\n".encode()
         url = (f"{self.google_api('storage')}/upload/storage/v1/b/{bucket}/o?uploadType=multipart"
-               f"&ifGenerationMatch=0")
+               f"&ifGenerationMatch={generation}")
         response = self.http(f"Cloud Storage upload gs://{bucket}/{name}", "POST", url, data=body,
                              headers={"Content-Type": f"multipart/related; boundary={boundary}"})
         if response.status_code == 412:
@@ -275,6 +280,15 @@ class VertexBackend(Backend):
             raise ProviderError(f"Cloud Storage get gs://{bucket}/{name}: {response.status_code} "
                                 f"{response.text[:300]}")
         return response.content if media else response.json()
+
+    def gcs_delete(self, bucket: str, name: str, generation: str) -> None:
+        """Delete an object if it is still ``generation`` (a claim this process wrote)."""
+        url = f"{self.google_api('storage')}/storage/v1/b/{bucket}/o/{urllib.parse.quote(name, safe='')}"
+        response = self.http(f"Cloud Storage delete gs://{bucket}/{name}", "DELETE", url,
+                             params={"ifGenerationMatch": generation})
+        if not response.ok and response.status_code not in (404, 412):
+            raise ProviderError(f"Cloud Storage delete gs://{bucket}/{name}: {response.status_code} "
+                                f"{response.text[:300]}")
 
     # ------------------------------------------------------------ planning
     def machine(self, job: LoadedJob, region: str) -> tuple[MachineChoice, VmRow | None]:
@@ -428,15 +442,54 @@ class VertexBackend(Backend):
         if plan.override is not None:
             metadata.update({"override-by": plan.override.by, "override-reason": plan.override.reason,
                              "override-at": str(plan.override.at)})
-        # The code bundle is written create-only: the first submit of a name claims it, a second finds it
-        # taken and creates nothing (and the bundle a running job reads is never replaced).
+        # The code bundle is written create-only: the first submit of a name writes it. A later submit that
+        # finds it and a job of that name creates nothing (the bundle a job reads is never replaced).
         bundle = plan.bundle or source_bundle(plan.job.source_dir)
-        if not self.gcs_create(env.bucket, env.bundle_object(job.name), bundle, metadata):
-            if self._attempts(job.team, job.name):
-                return JobHandle(self.NAME, job.name, job.name, job.team, existing=True)
-            # The bundle is there but no job: an earlier submit stopped in between; create the job now.
-        self._create(env, request, read_back=False)
+        digest = bundle_digest(bundle)
+        metadata["bundle-digest"] = digest
+        bundle_object = env.bundle_object(job.name)
+        fresh = self.gcs_create(env.bucket, bundle_object, bundle, metadata)
+        if not fresh and self._attempts(job.team, job.name):
+            return JobHandle(self.NAME, job.name, job.name, job.team, existing=True)
+        # Only the submit that claims attempt 1 (create-only, as resubmissions claim theirs) creates the job:
+        # another one that finds the bundle while the first's create is in flight creates nothing.
+        claim = self._claim_first(env, job.name, digest)
+        if claim is None:
+            return JobHandle(self.NAME, job.name, job.name, job.team, existing=True)
+        if not fresh:
+            # The bundle is there but no job: an earlier submit stopped before creating it. Its bundle may be
+            # older code: replaced when the digest differs, only if it is still the version read here.
+            meta = self.gcs_get(env.bucket, bundle_object, media=False) or {}
+            if (meta.get("metadata") or {}).get("bundle-digest") != digest and not self.gcs_create(
+                    env.bucket, bundle_object, bundle, metadata, generation=str(meta.get("generation", "0"))):
+                self.gcs_delete(env.bucket, claim, self._generation(env, claim))
+                raise ProviderError(f"gs://{env.bucket}/{bundle_object} changed while submitting {job.name}; "
+                                    "another submit of it is under way. Check `terraml jobs list --cloud gcp`.")
+        try:
+            self._create(env, request, read_back=False)
+        except (ProviderError, CredentialsError):
+            # nothing was created: give the claim back, so that a rerun of the submit can create the job
+            self.gcs_delete(env.bucket, claim, self._generation(env, claim))
+            raise
         return JobHandle(self.NAME, job.name, job.name, job.team)
+
+    def _generation(self, env: VertexEnvironment, name: str) -> str:
+        return str((self.gcs_get(env.bucket, name, media=False) or {}).get("generation", "0"))
+
+    def _claim_first(self, env: VertexEnvironment, name: str, digest: str) -> str | None:
+        """Claim attempt 1 create-only: its object name, or None when another submit holds the claim. A claim
+        older than CLAIM_STALE_S with still no job is a submit that died between its claim and its create:
+        taken over only if it is still the version read here (one taker)."""
+        claim = f"{env.prefix(name)}/attempts/1"
+        body = json.dumps({"capacity": "first", "bundle-digest": digest}).encode()
+        if self.gcs_create(env.bucket, claim, body):
+            return claim
+        meta = self.gcs_get(env.bucket, claim, media=False) or {}
+        created = _epoch(meta.get("timeCreated"))
+        if created is not None and self.clock() - created > CLAIM_STALE_S and \
+                self.gcs_create(env.bucket, claim, body, generation=str(meta.get("generation", "0"))):
+            return claim
+        return None
 
     def handle(self, name: str) -> JobHandle:
         teams = [self.team_name] if self.team_name else [t.name for t in self.platform.teams

@@ -335,3 +335,34 @@ def test_unreachable_or_silent_google_apis_are_provider_errors(tmp_path, example
         for call in _json_api_calls(backend).values():  # each gives up after its timeout instead of hanging
             with pytest.raises(ProviderError, match="timed out"):
                 call()
+
+
+def test_a_rerun_after_a_failed_create_runs_the_new_code_not_the_old_bundle(vertex, tmp_path):
+    from terraml.errors import ProviderError
+    from terraml.providers.gcp.vertex import source_bundle
+
+    backend, fake, platform = vertex
+    path = write_job(tmp_path)
+    fake.fail_create = 1  # the first submit writes the bundle, then its CreateCustomJob fails
+    with pytest.raises(ProviderError, match="CreateCustomJob"):
+        backend.submit(backend.plan(load_job(path, platform, "gcp")))
+    assert not fake.created_jobs()
+    (tmp_path / "train" / "train.py").write_text((tmp_path / "train" / "train.py").read_text() + "\n# fixed\n")
+    handle = backend.submit(backend.plan(load_job(path, platform, "gcp")))
+    assert not handle.existing and [j["displayName"] for j in fake.created_jobs()] == ["vx-job"]
+    [bundle] = [o for (_, n), o in fake.objects.items() if n == "jobs/vx-job/code.tar.gz"]
+    assert bundle["data"] == source_bundle(tmp_path / "train")  # the rerun's code, not the first one's
+    again = backend.submit(backend.plan(load_job(path, platform, "gcp")))
+    assert again.existing and len(fake.created_jobs()) == 1
+
+
+def test_a_submit_that_finds_another_submits_claim_creates_nothing(vertex, tmp_path):
+    backend, fake, platform = vertex
+    names = GcpNames.for_team(platform, platform.team("nlp"))
+    plan = backend.plan(load_job(write_job(tmp_path), platform, "gcp"))
+    # submit A has written the bundle and claimed attempt 1; its CreateCustomJob is in flight
+    fake._put(names.artifact_bucket, "jobs/vx-job/code.tar.gz", plan.bundle, {"bundle-digest": "other"})
+    fake._put(names.artifact_bucket, "jobs/vx-job/attempts/1", b"{}")
+    handle = backend.submit(plan)  # submit B
+    assert handle.existing and not fake.created_jobs()
+    assert fake.objects[(names.artifact_bucket, "jobs/vx-job/code.tar.gz")]["metadata"] == {"bundle-digest": "other"}

@@ -6,7 +6,8 @@ and the Cloud Storage, Cloud Logging and Cloud Monitoring JSON APIs):
     Vertex AI   customJobs create / get / list (filter by labels and display_name) / :cancel,
                 models:upload, models get, endpoints get / list / :deployModel / :undeployModel /
                 PATCH trafficSplit / :predict, operations get (long-running operations answer done)
-    Storage     multipart upload (with ifGenerationMatch=0), object get (metadata or alt=media), list
+    Storage     multipart upload (ifGenerationMatch 0 or a generation), object get (metadata or alt=media),
+                delete (ifGenerationMatch), list
     Logging     entries:list (the fake's per-job lines)
     Monitoring  timeSeries list (points the test sets, per deployed model)
 
@@ -64,6 +65,8 @@ class FakeGoogle:
         """metric type -> deployed model id -> values the monitoring API returns (one point each)."""
         self.hold = False
         """Freeze jobs where they are (a cancel still goes through)."""
+        self.fail_create = 0
+        """The next n CreateCustomJob calls fail (HTTP 500), as a submit interrupted at its create."""
         self.predict_fail: set[str] = set()
         """Deployed model ids whose predictions fail (HTTP 500), to make a canary breach real."""
 
@@ -175,7 +178,7 @@ class FakeGoogle:
     # ------------------------------------------------------------ storage
     def _put(self, bucket: str, name: str, data: bytes, metadata: dict | None = None) -> dict:
         obj = {"bucket": bucket, "name": name, "data": data, "metadata": metadata or {},
-               "generation": str(next(self.ids)), "size": str(len(data))}
+               "generation": str(next(self.ids)), "size": str(len(data)), "timeCreated": rfc3339(time.time())}
         self.objects[(bucket, name)] = obj
         return obj
 
@@ -264,6 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ jobs
     def _create_job(self, fake: FakeGoogle, parent: str, body: dict) -> None:
+        if fake.fail_create > 0:
+            fake.fail_create -= 1
+            return self._error(500, "internal error", "INTERNAL")
         job_id = str(next(fake.ids))
         now = time.time()
         job = {**body, "name": f"{parent}/customJobs/{job_id}", "state": "JOB_STATE_PENDING",
@@ -306,10 +312,19 @@ class _Handler(BaseHTTPRequestHandler):
         data = data_part.split(b"\r\n\r\n", 1)[1]
         data = data[:-2] if data.endswith(b"\r\n") else data
         name = meta.get("name") or query["name"][0]
-        if query.get("ifGenerationMatch", [""])[0] == "0" and (bucket, name) in fake.objects:
+        if not self._precondition(fake, bucket, name, query):
             return self._error(412, "At least one of the pre-conditions you specified did not hold.",
                                "FAILED_PRECONDITION")
         self._send(200, FakeGoogle.public(fake._put(bucket, name, data, meta.get("metadata"))))
+
+    @staticmethod
+    def _precondition(fake: FakeGoogle, bucket: str, name: str, query: dict) -> bool:
+        """ifGenerationMatch: 0 = the object must not exist; N = it must be at generation N."""
+        wanted = query.get("ifGenerationMatch", [None])[0]
+        if wanted is None:
+            return True
+        obj = fake.objects.get((bucket, name))
+        return obj is None if wanted == "0" else obj is not None and obj["generation"] == wanted
 
     def _storage(self, fake: FakeGoogle, path: str, query: dict) -> None:
         parts = path.split("/")  # /storage/v1/b/<bucket>/o[/<name>]
@@ -322,6 +337,12 @@ class _Handler(BaseHTTPRequestHandler):
         obj = fake.objects.get((bucket, "/".join(parts[6:])))
         if obj is None:
             return self._error(404, "No such object", "NOT_FOUND")
+        if self.command == "DELETE":
+            if not self._precondition(fake, bucket, obj["name"], query):
+                return self._error(412, "At least one of the pre-conditions you specified did not hold.",
+                                   "FAILED_PRECONDITION")
+            del fake.objects[(bucket, obj["name"])]
+            return self._send(204, b"")
         if query.get("alt") == ["media"]:
             return self._send(200, obj["data"], "application/octet-stream")
         self._send(200, FakeGoogle.public(obj))
