@@ -68,6 +68,10 @@ TRANSPORT_HOOK = "TERRAML_AZUREML_TRANSPORT"
 ARM = "https://management.azure.com"
 JOBS_API = "2025-01-01-preview"  # the api-version azure-ai-ml 1.35.2 sends for jobs
 T = "terraml:"
+ARM_TIMEOUTS = (10, 20)
+"""Seconds to connect and to read one ARM response (azure-core's default is 300 each)."""
+ARM_TOTAL_S = 45
+"""Seconds one ARM call may take with its retries."""
 
 
 def _quiet_sdk() -> None:
@@ -81,6 +85,10 @@ def status_text(job) -> str:
     """The job's Azure ML status word ('Running'): the SDK gives an enum or a string."""
     value = getattr(job.status, "value", job.status)
     return str(value or "Unknown")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _created_at(job) -> float | None:
@@ -214,7 +222,9 @@ class AzureMLBackend(AzureMLServing, Backend):
 
     def arm(self):
         """An azure-core pipeline to Azure Resource Manager (the same transport and credential), for the calls
-        the SDK has no cheap verb for: a job's tags, Azure Monitor metrics."""
+        the SDK has no cheap verb for: a job's tags, Azure Monitor metrics. Bounded: each request gets
+        ARM_TIMEOUTS (connect, read) and the retries ARM_TOTAL_S in all, so the rollout watcher, which reads a
+        canary's metrics here, hears of a hung call in time to act within its two minutes."""
         if self._arm is None:
             from azure.core.pipeline.policies import RetryPolicy
             from azure.mgmt.core import ARMPipelineClient
@@ -222,7 +232,7 @@ class AzureMLBackend(AzureMLServing, Backend):
 
             extra = {"transport": self.transport} if self.transport is not None else {}
             self._arm = ARMPipelineClient(base_url=ARM, policies=[
-                RetryPolicy(retry_total=3),
+                RetryPolicy(retry_total=2, retry_backoff_max=4, timeout=ARM_TOTAL_S),
                 ARMChallengeAuthenticationPolicy(self.credential, f"{ARM}/.default")], **extra)
         return self._arm
 
@@ -230,24 +240,29 @@ class AzureMLBackend(AzureMLServing, Backend):
         from azure.core.rest import HttpRequest
 
         request = HttpRequest(method, f"{ARM}{path}", params=params, json=body)
-        response = self._sdk(f"{method} {path}", lambda: self.arm().send_request(request))
+        response = self._sdk(f"{method} {path}", lambda: self.arm().send_request(
+            request, connection_timeout=ARM_TIMEOUTS[0], read_timeout=ARM_TIMEOUTS[1]))
         if response.status_code >= 400:
             raise ProviderError(f"{method} {path}: HTTP {response.status_code}: {response.text()[:300]}")
         return response.json() if response.text() else {}
 
-    def _sdk(self, what: str, call: Callable):
-        """Run an SDK call; missing credentials become CredentialsError, service errors ProviderError."""
+    def _sdk(self, what: str, call: Callable, *, passthrough: tuple[type[BaseException], ...] = ()):
+        """Run an SDK call; missing credentials (azure.identity's CredentialUnavailableError among them) become
+        CredentialsError, a missing resource and other service errors ProviderError. ``passthrough``: the azure-core
+        errors the caller handles itself (ResourceNotFoundError for 'is it there', ResourceExistsError for a race)."""
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
         try:
             return call()
-        except ResourceNotFoundError:
+        except passthrough:
             raise
         except ClientAuthenticationError as exc:
             raise CredentialsError(f"no usable Azure credentials for {what}: run `az login` (or set AZURE_CLIENT_ID/"
-                                   f"AZURE_TENANT_ID/AZURE_CLIENT_SECRET). ({str(exc).splitlines()[0]})") from None
+                                   f"AZURE_TENANT_ID/AZURE_CLIENT_SECRET). ({_first_line(exc)})") from None
+        except ResourceNotFoundError as exc:
+            raise ProviderError(f"{what}: not found in Azure ({_first_line(exc)})") from None
         except HttpResponseError as exc:
-            raise ProviderError(f"{what}: {str(exc).splitlines()[0]}") from None
+            raise ProviderError(f"{what}: {_first_line(exc)}") from None
 
     def _workspace_path(self, team) -> str:
         names = self.names(team)
@@ -373,13 +388,13 @@ class AzureMLBackend(AzureMLServing, Backend):
         self.upload_source(team, job.source_dir, plan.source_hash)
         from azure.core.exceptions import ResourceExistsError
 
-        try:
-            self._create(team, request)
+        try:  # another submit of the same name may have won the race since _exists
+            self._create(team, request, passthrough=(ResourceExistsError,))
         except ResourceExistsError:
             return JobHandle(self.NAME, name, name, team, existing=True)
         return JobHandle(self.NAME, name, name, team)
 
-    def _create(self, team: str, request: JobRequest):
+    def _create(self, team: str, request: JobRequest, *, passthrough: tuple[type[BaseException], ...] = ()):
         from azure.ai.ml import Input, Output, command
 
         env = request.environment
@@ -394,7 +409,8 @@ class AzureMLBackend(AzureMLServing, Backend):
                       inputs={"code": Input(type="uri_folder", path=request.code_uri, mode="download")},
                       outputs={"checkpoints": Output(type="uri_folder", path=request.checkpoints_uri, mode="rw_mount"),
                                "model": Output(type="uri_folder", path=request.model_uri, mode="rw_mount")})
-        return self._sdk(f"create job {request.name}", lambda: self.client(team).jobs.create_or_update(job))
+        return self._sdk(f"create job {request.name}", lambda: self.client(team).jobs.create_or_update(job),
+                         passthrough=passthrough)
 
     def upload_source(self, team: str, source_dir: Path, digest: str) -> int:
         """The source folder to the workspace's default blob datastore, under terraml/code/<content hash>/
@@ -429,7 +445,8 @@ class AzureMLBackend(AzureMLServing, Backend):
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            return self._sdk(f"get job {name}", lambda: self.client(team).jobs.get(name))
+            return self._sdk(f"get job {name}", lambda: self.client(team).jobs.get(name),
+                             passthrough=(ResourceNotFoundError,))
         except ResourceNotFoundError:
             return None
 
@@ -440,7 +457,8 @@ class AzureMLBackend(AzureMLServing, Backend):
 
         path = f"{self._workspace_path(self._team(team_name))}/jobs/{name}"
         request = HttpRequest("GET", f"{ARM}{path}", params={"api-version": JOBS_API})
-        response = self._sdk(f"GET job {name}", lambda: self.arm().send_request(request))
+        response = self._sdk(f"GET job {name}", lambda: self.arm().send_request(
+            request, connection_timeout=ARM_TIMEOUTS[0], read_timeout=ARM_TIMEOUTS[1]))
         if response.status_code == 404:
             return False
         if response.status_code >= 400:
@@ -476,7 +494,9 @@ class AzureMLBackend(AzureMLServing, Backend):
         live = primary
         if live_name:
             live = self._get(team, live_name)
-            if live is None:  # terraml stopped between the cancel and the create: finish the fallback
+            if live is None and tags.get(f"{T}cancelled"):  # cancelled before the fallback was created
+                live, live_name = primary, None
+            elif live is None:  # terraml stopped between the cancel and the create: finish the fallback
                 live = self._fallback(team, primary, tags, live_name)
         capacity = "on-demand" if live_name or tags.get(f"{T}capacity") == "on-demand" else "spot"
         azure_status = status_text(live)
@@ -684,11 +704,20 @@ class AzureMLBackend(AzureMLServing, Backend):
             yield f"container logs (user_logs/std_log.txt): {primary.studio_url}"
 
     def cancel(self, handle: JobHandle) -> None:
-        primary = self._get(handle.team, handle.name)
+        """Cancel the live job: the fallback NAME-od where terraml moved the job to dedicated. When the fallback
+        is recorded but not created yet (terraml stopped in between), the low-priority job is cancelled and a
+        ``cancelled`` tag keeps status() from creating the fallback afterwards."""
+        team = handle.team
+        primary = self._get(team, handle.name)
         if primary is None:
             raise UserError(f"no Azure ML job named '{handle.name}'.")
-        live = (primary.tags or {}).get(f"{T}fallback-job") or handle.name
-        self._sdk(f"cancel {live}", lambda: self.client(handle.team).jobs.begin_cancel(live))
+        tags = dict(primary.tags or {})
+        live = tags.get(f"{T}fallback-job") or handle.name
+        if live != handle.name and self._get(team, live) is None:
+            tags[f"{T}cancelled"] = "1"
+            self._set_tags(team, handle.name, tags)
+            live = handle.name
+        self._sdk(f"cancel {live}", lambda: self.client(team).jobs.begin_cancel(live))
 
     def list_jobs(self) -> JobListing:
         """Every job of the team(s), from one list call per workspace: state, capacity, submit time and the GPUs a

@@ -112,7 +112,8 @@ class AzureMLServing:
 
         try:
             return self._sdk(f"get endpoint {endpoint_name}",
-                             lambda: self.client(team.name).online_endpoints.get(endpoint_name))
+                             lambda: self.client(team.name).online_endpoints.get(endpoint_name),
+                             passthrough=(ResourceNotFoundError,))
         except ResourceNotFoundError:
             raise UserError(f"online endpoint {endpoint_name} does not exist yet; deploy the team stack first: "
                             f"npx cdktn deploy {team.name}-azure") from None
@@ -200,7 +201,8 @@ class AzureMLServing:
             for ep in team.clouds.azure.endpoints:
                 name = self.names(team).ml_endpoint(ep.name)
                 try:
-                    online = self._sdk(f"get endpoint {name}", lambda n=name, c=ml: c.online_endpoints.get(n))
+                    online = self._sdk(f"get endpoint {name}", lambda n=name, c=ml: c.online_endpoints.get(n),
+                                       passthrough=(ResourceNotFoundError,))
                 except ResourceNotFoundError:
                     out.append(EndpointStatus(ep.name, team.name, "not deployed (deploy the team stack)"))
                     continue

@@ -86,6 +86,10 @@ class FakeAzureML(requests.adapters.BaseAdapter):
         ``timestamps=False`` reports no StartTimeUtc/EndTimeUtc (a job whose run history has none)."""
         super().__init__()
         self.clock, self.timestamps = clock, timestamps
+        self.timeouts: list[tuple[str, str, object]] = []
+        """(method, path, the requests timeout the client set) of every request."""
+        self.hidden: set[str] = set()
+        """Job names whose next GET answers 404 once (another submitter creates them right after the check)."""
         self.workspaces: dict[str, Workspace] = {}
         self.blobs: dict[str, bytes] = {}
         self.calls: list[tuple[str, str, dict | None]] = []
@@ -149,6 +153,7 @@ class FakeAzureML(requests.adapters.BaseAdapter):
             except ValueError:
                 body = None
         self.calls.append((request.method, url.path, body))
+        self.timeouts.append((request.method, url.path, kwargs.get("timeout")))
         if url.hostname.endswith(".blob.core.windows.net"):
             return self._blob(request, url)
         if url.hostname.endswith(".inference.ml.azure.com"):
@@ -248,7 +253,8 @@ class FakeAzureML(requests.adapters.BaseAdapter):
                 self._dated(job)
             return self._reply(request, 202, {})
         if method == "GET":
-            if job is None:
+            if job is None or name in self.hidden:
+                self.hidden.discard(name)
                 return self._not_found(request, f"job {name}")
             job.gets += 1
             if job.gets > job.hold and job.step < len(job.script) - 1:
@@ -259,6 +265,9 @@ class FakeAzureML(requests.adapters.BaseAdapter):
             return self._reply(request, 200, out)
         if method == "PUT":
             props = body["properties"]
+            if job is not None and any(props.get(k) != job.body["properties"].get(k) for k in ("command", "computeId")):
+                return self._reply(request, 409, {"error": {"code": "Conflict", "message":
+                                                            f"job {name} already exists with other properties"}})
             if job is not None:  # Azure ML lets a PUT change only tags, display name and description
                 for key in ("tags", "displayName", "description"):
                     if key in props:

@@ -379,3 +379,65 @@ def test_listing_gives_live_jobs_their_gpus_and_the_quota_counts_them(tmp_path):
     verdict = check(backend, backend.plan(second), limited, tmp_path / "home")
     refused = verdict.refusals
     assert refused and "j1" in refused[0].refusal and "1 + 1 = 2 > 1" in refused[0].refusal
+
+
+# ---------------------------------------------------------------- errors
+def test_a_racing_second_submit_returns_the_existing_job(tmp_path):
+    backend, fake, job = make(tmp_path, tracking=False)
+    _, _, other = make(tmp_path, fake=fake, name="j1b", tracking=False,
+                       edit=lambda t: t.replace("name: j1b", "name: j1").replace("--epochs 5", "--epochs 9"))
+    first = backend.submit(backend.plan(job))
+    fake.hidden.add("j1")  # the second submitter's existence check ran before the first one's create
+    second = backend.submit(backend.plan(other))
+    assert not first.existing and second.existing and second.name == "j1"
+    assert "--epochs 5" in fake.workspaces[WS.lower()].jobs["j1"].body["properties"]["command"]
+
+
+def test_cancel_before_the_fallback_exists_cancels_and_keeps_it_from_starting(tmp_path):
+    backend, fake, job = make(tmp_path, tracking=False, no_capacity=True,
+                              edit=lambda t: t.replace("register_model: image-classifier", "#"))
+    handle = backend.submit(backend.plan(job))
+    body = fake.workspaces[WS.lower()].jobs["j1"].body["properties"]
+    body["tags"]["terraml:fallback-job"] = "j1-od"  # recorded; terraml stopped before creating j1-od
+    backend.cancel(handle)
+    status = backend.status(handle)
+    assert status.state == State.STOPPED and list(fake.workspaces[WS.lower()].jobs) == ["j1"]
+
+
+def test_unavailable_credentials_on_submit_name_az_login(tmp_path):
+    from azure.identity import CredentialUnavailableError
+
+    from terraml.errors import CredentialsError
+
+    class NoCredential:
+        def get_token(self, *scopes, **kwargs):
+            raise CredentialUnavailableError("EnvironmentCredential authentication unavailable")
+
+    fake = FakeAzureML()
+    fake.seed_team(PLATFORM, "nlp")
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    (tmp_path / "j1.yaml").write_text(nlp_job((ROOT / "examples" / "job.yaml").read_text(), "j1"))
+    backend = AzureMLBackend(PLATFORM, load_catalog(), transport=fake.transport(), credential=NoCredential())
+    plan = backend.plan(load_job(tmp_path / "j1.yaml", PLATFORM, "azure"))
+    with pytest.raises(CredentialsError, match="az login"):
+        backend.submit(plan)
+    with pytest.raises(CredentialsError, match="az login"):
+        backend.list_jobs()
+
+
+def test_arm_calls_and_canary_metrics_have_bounded_timeouts(tmp_path):
+    from terraml.model_registry import register_version
+
+    backend, fake, job = make(tmp_path, tracking=True)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    for j in ("j1", "j2"):
+        register_version(uri, "summ", f"azureml://datastores/workspaceblobstore/paths/terraml/jobs/{j}/model/")
+    backend.deploy("summ", "1", "chat")
+    metrics, _, _ = backend.canary_controls(backend.deploy("summ", "2", "chat", canary_percent=10))
+    fake.set_metrics(deployment_name("summ", "2"), requests_per_minute=100, p99_ms=100)
+    metrics.sample()
+    backend.submit(backend.plan(job))  # its existence check (the first GET of the job) is an ARM call too
+    metric_calls = [t for _, path, t in fake.timeouts if "Microsoft.Insights/metrics" in path]
+    exists = next(t for m, path, t in fake.timeouts if m == "GET" and path.endswith("/jobs/j1"))
+    assert metric_calls and all(isinstance(t, tuple) and max(t) <= 30 for t in [*metric_calls, exists]), \
+        (metric_calls, exists)
