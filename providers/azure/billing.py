@@ -1,8 +1,10 @@
 """Actual spend from Azure Cost Management: one query per subscription of the team's azure block, the month's
 ActualCost grouped by the team tag (TagKey grouping, filtered to the team's value).
 
-Cost Management reports in the billing account's currency; the note says which, and spend in more than one
-currency is refused rather than summed.
+Cost Management reports in the billing account's currency. terraml's budgets (budget.monthly_usd) and job
+ledger are in USD, so ``spend()`` refuses any other currency (ProviderError naming it: the submit guardrail then
+warns and counts the ledger only) rather than adding, say, euros to dollars; spend in more than one currency is
+refused rather than summed. ``query()`` still reports what Cost Management said, with its currency.
 """
 
 from __future__ import annotations
@@ -110,5 +112,10 @@ class CostManagementSpend:
                                        f"{self.tag_key}={team}, {where}")
 
     def spend(self, team: str, month: str) -> tuple[Decimal, str]:
+        """The team's month in USD, with a note; ProviderError when Cost Management bills in another currency."""
         found = self.query(team, month)
+        if found.currency is not None and found.currency.upper() != "USD":
+            raise ProviderError(f"Cost Management reported {team}'s {month} spend as {found.amount} {found.currency}, "
+                                f"not USD: terraml budgets are in USD (budget.monthly_usd); convert the amount "
+                                f"yourself (Cost Management's currency is the billing account's, {found.currency})")
         return found.amount, found.note

@@ -105,9 +105,31 @@ def test_spend_in_two_currencies_is_refused_not_summed():
         spend_source(adapter).spend("nlp", "2026-11")
 
 
-def test_a_billing_currency_other_than_usd_is_named():
-    amount, note = spend_source(CannedAdapter({SUB_A: [[80.5, "team", "nlp", "EUR"]]})).spend("nlp", "2026-11")
-    assert amount == Decimal("80.5") and note.startswith("Cost Management ActualCost in EUR")
+def test_a_billing_currency_other_than_usd_is_refused_naming_it():
+    source = spend_source(CannedAdapter({SUB_A: [[80.5, "team", "nlp", "EUR"]]}))
+    with pytest.raises(ProviderError, match=r"80\.5 EUR, not USD: terraml budgets are in USD.*convert"):
+        source.spend("nlp", "2026-11")
+    found = source.query("nlp", "2026-11")  # what Cost Management said, unconverted
+    assert found.amount == Decimal("80.5") and found.currency == "EUR"
+
+
+def test_usd_spend_is_returned():
+    amount, note = spend_source(CannedAdapter({SUB_A: [[12.25, "team", "nlp", "USD"]]})).spend("nlp", "2026-11")
+    assert amount == Decimal("12.25") and note.startswith("Cost Management ActualCost in USD")
+
+
+def test_the_budget_guardrail_counts_only_the_ledger_when_the_bill_is_not_in_usd(tmp_path):
+    from terraml.guardrails import month_to_date
+    from terraml.spec import load_platform
+
+    from ..conftest import EXAMPLE
+
+    team = load_platform(str(EXAMPLE)).platform.team("nlp")
+    source = spend_source(CannedAdapter({SUB_A: [[80.5, "team", "nlp", "EUR"]]}))
+    spend = month_to_date(tmp_path, team, "azure", now=time.mktime((2026, 11, 15, 0, 0, 0, 0, 0, 0)),
+                          spend_of=lambda cloud, t, month: source.spend(t, month))
+    assert spend.total == Decimal(0)  # not 80.5 euros counted as dollars
+    assert any("EUR" in w and "counts the job ledger only" in w for w in spend.warnings), spend.warnings
 
 
 def test_api_errors_name_the_scope_and_auth_errors_ask_for_credentials():
