@@ -524,7 +524,12 @@ class VertexBackend(Backend):
         past_wait = deadline is not None and self.clock() >= deadline
         waited = (f"the spot wait passed max_wait_hours {spot.max_wait_hours:g} (terraml enforces it; Vertex AI has "
                   "no wait limit for Spot jobs)") if past_wait else ""
-        if kind is not None and capacity_of(latest) == "spot" and spot.mode != "on-demand":
+        between = kind is not None and capacity_of(latest) == "spot" and spot.mode != "on-demand"
+        overdue = state_name(latest) not in TERMINAL and past_wait and capacity_of(latest) == "spot"
+        if (between or overdue) and self._cancelled(env, handle.name):  # `jobs cancel` came between attempts
+            return self._status_of(env, attempts, interruptions, State.STOPPED,
+                                   "cancelled (terraml jobs cancel) between attempts: no further attempt")
+        if between:
             if past_wait and spot.mode == "spot":
                 note = f"gave up: {waited}"
             else:  # auto past the wait: no spot capacity in time, the one on-demand attempt (as on a stockout)
@@ -535,7 +540,7 @@ class VertexBackend(Backend):
                        f"{decision.reason}: attempt {attempt_number(latest)} on {decision.capacity}"
                 if latest is not attempts[-1]:
                     attempts = [*attempts, latest]
-        elif state_name(latest) not in TERMINAL and past_wait and capacity_of(latest) == "spot":
+        elif overdue:
             if state_name(latest) != "JOB_STATE_CANCELLING":
                 self._call(f"CancelCustomJob {latest['displayName']}",
                            self.client("job", env.region).cancel_custom_job, name=latest["name"])
@@ -677,11 +682,23 @@ class VertexBackend(Backend):
                 text = entry.get("textPayload") or json.dumps(entry.get("jsonPayload", {}))
                 yield f"[{job['displayName']}] {text}"
 
+    def _cancelled(self, env: VertexEnvironment, name: str) -> bool:
+        return self.gcs_get(env.bucket, f"{env.prefix(name)}/cancelled", media=False) is not None
+
     def cancel(self, handle: JobHandle) -> None:
+        """Cancel the live attempt, and mark the submission cancelled (create-only jobs/NAME/cancelled), which
+        status() reads before it starts any further attempt: a cancel between two attempts (after a
+        preemption, before the next poll resubmits) stops the chain too."""
         env = self.environment(handle.team)
-        live = [a for a in self._attempts(handle.team, handle.name) if state_name(a) not in TERMINAL]
-        if not live:
+        attempts = self._attempts(handle.team, handle.name)
+        live = [a for a in attempts if state_name(a) not in TERMINAL]
+        latest = attempts[-1] if attempts else {}
+        between = failure_kind(latest) is not None and capacity_of(latest) == "spot" and \
+            self._spot_policy(attempts[0]).mode != "on-demand"
+        if not live and not between:
             raise UserError(f"job '{handle.name}' has already ended; nothing to cancel.")
+        self.gcs_create(env.bucket, f"{env.prefix(handle.name)}/cancelled",
+                        json.dumps({"at": self.clock()}).encode())  # False: marked already
         for job in live:
             if state_name(job) != "JOB_STATE_CANCELLING":  # a cancel under way needs no second one
                 self._call(f"CancelCustomJob {job['displayName']}",

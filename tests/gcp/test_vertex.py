@@ -366,3 +366,18 @@ def test_a_submit_that_finds_another_submits_claim_creates_nothing(vertex, tmp_p
     handle = backend.submit(plan)  # submit B
     assert handle.existing and not fake.created_jobs()
     assert fake.objects[(names.artifact_bucket, "jobs/vx-job/code.tar.gz")]["metadata"] == {"bundle-digest": "other"}
+
+
+def test_cancel_between_attempts_stops_the_chain(vertex, tmp_path):
+    backend, fake, platform = vertex
+    fake.preempt(1)
+    handle = backend.submit(backend.plan(load_job(write_job(tmp_path), platform, "gcp")))
+    assert backend.status(handle).state == State.RUNNING
+    with fake.lock:  # preempted; no poll has resubmitted yet
+        [first] = fake.created_jobs()
+        fake._advance(first)
+    assert first["state"] == "JOB_STATE_FAILED"
+    backend.cancel(handle)
+    final = backend.wait(handle, timeout_s=30, first_poll_s=0, max_poll_s=0, sleep=lambda s: None)
+    assert final.state == State.STOPPED and "between attempts" in final.message, final.message
+    assert [j["displayName"] for j in fake.created_jobs()] == ["vx-job"] and final.gpus == 0
