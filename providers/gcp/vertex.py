@@ -45,7 +45,7 @@ from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, 
 from terraml.naming import team_tags
 from terraml.policy.machines import Unresolvable, resolve_machine
 from terraml.policy.spot import decide
-from terraml.providers.gcp.machines import ACCELERATOR_TYPE, bundled_gpus, gpus_for
+from terraml.providers.gcp.machines import ACCELERATOR, ACCELERATOR_TYPE, N1_ATTACHABLE, bundled_gpus, gpus_for
 from terraml.providers.gcp.names import GcpNames
 from terraml.providers.gcp.vertex_request import (
     TERMINAL,
@@ -308,7 +308,11 @@ class VertexBackend(Backend):
             return self._choice(r.machine_type, gpus.accelerator if gpus else None, gpus.count if gpus else 0), row
         if not r.accelerator:
             return self._choice(DEFAULT_MACHINE, None, 0), self.catalog.vm("gcp", region, DEFAULT_MACHINE)
+        if r.accelerator in N1_ATTACHABLE:
+            return self._n1(region, r.accelerator, r.accelerator_count, where)
         offered = sorted(a for a in self.catalog.accelerators("gcp", region) if a in ACCELERATOR_TYPE)
+        offered = sorted({*offered, *(a for a, counts in N1_ATTACHABLE.items()
+                                      if any(self.catalog.attached_gpus("gcp", region, a, c) for c in counts))})
         if r.accelerator not in offered:
             raise SpecError([Problem("resources.accelerator", f"'{r.accelerator}' is not offered by GCP (Vertex AI) "
                                      f"in {region}{self._nearest(r.accelerator, offered)} GCP offers there: "
@@ -320,6 +324,34 @@ class VertexBackend(Backend):
         except Unresolvable as exc:
             raise SpecError([Problem("resources.accelerator_count", str(exc))], where) from None
         return self._choice(picked.instance_type, r.accelerator, r.accelerator_count), picked.row
+
+    def _n1(self, region: str, accelerator: str, count: int, where: str) -> tuple[MachineChoice, VmRow | None]:
+        """T4, V100, P100 and P4 attach to N1 machines: the smallest n1-standard host the catalog prices in the
+        region (every count N1 takes fits on it), priced as host + GPUs (the catalog's gpu-only row)."""
+        _, problem = gpus_for("n1-standard-4", accelerator, count)
+        if problem:
+            raise SpecError([Problem("resources.accelerator_count", problem)], where)
+        gpus = self.catalog.attached_gpus("gcp", region, accelerator, count)
+        hosts = sorted((row.vcpus or 0, t) for t in self.catalog.instance_types("gcp") if t.startswith("n1-standard-")
+                       and (row := self.catalog.vm("gcp", region, t)) and row.on_demand_usd_per_hour is not None)
+        if gpus is None or not hosts:
+            raise SpecError([Problem("resources.accelerator", f"{count} x {accelerator} on an N1 machine has no price "
+                                     f"in {region} in the catalog. See: terraml catalog gpus --cloud gcp --region "
+                                     f"{region}")], where)
+        host = hosts[0][1]
+        return self._choice(host, accelerator, count), self._n1_row(region, host, accelerator, count)
+
+    def _n1_row(self, region: str, host: str, accelerator: str, count: int) -> VmRow | None:
+        """An N1 host's row with its attached GPUs' prices added (vm_prices.csv prices them apart)."""
+        row, gpus = self.catalog.vm("gcp", region, host), self.catalog.attached_gpus("gcp", region, accelerator, count)
+        if row is None or gpus is None or row.on_demand_usd_per_hour is None or gpus.on_demand_usd_per_hour is None:
+            return row
+        spot = (row.spot_usd_per_hour + gpus.spot_usd_per_hour
+                if row.spot_usd_per_hour is not None and gpus.spot_usd_per_hour is not None else None)
+        return replace(row, accelerator=accelerator, accelerator_count=count,
+                       on_demand_usd_per_hour=round(row.on_demand_usd_per_hour + gpus.on_demand_usd_per_hour, 6),
+                       spot_usd_per_hour=round(spot, 6) if spot is not None else None,
+                       source=f"{row.source}; + {gpus.source}")
 
     @staticmethod
     def _choice(machine_type: str, accelerator: str | None, count: int) -> MachineChoice:
@@ -605,7 +637,10 @@ class VertexBackend(Backend):
         gpus_each = int(machine.get("acceleratorCount", 0) or 0)
         choice = MachineChoice(machine.get("machineType", ""), None, machine.get("acceleratorType")
                                if isinstance(machine.get("acceleratorType"), str) else None, gpus_each)
-        rates = self.rates(env.region, choice, self.catalog.vm("gcp", env.region, choice.machine_type))
+        attached = ACCELERATOR.get(str(choice.accelerator_type or "").lower().replace("_", "-"))
+        row = (self._n1_row(env.region, choice.machine_type, attached, gpus_each) if attached in N1_ATTACHABLE
+               else self.catalog.vm("gcp", env.region, choice.machine_type))
+        rates = self.rates(env.region, choice, row)
         cost = job_cost([AttemptTime(capacity_of(a), round(self._billed(a), 3), replicas) for a in attempts], rates)
         error = (latest.get("error") or {}).get("message", "")
         message = "; ".join(m for m in (note, error if not note else "", name.removeprefix("JOB_STATE_").lower())

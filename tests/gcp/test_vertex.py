@@ -381,3 +381,16 @@ def test_cancel_between_attempts_stops_the_chain(vertex, tmp_path):
     final = backend.wait(handle, timeout_s=30, first_poll_s=0, max_poll_s=0, sleep=lambda s: None)
     assert final.state == State.STOPPED and "between attempts" in final.message, final.message
     assert [j["displayName"] for j in fake.created_jobs()] == ["vx-job"] and final.gpus == 0
+
+
+def test_a_t4_runs_on_the_smallest_n1_host_priced_as_host_plus_gpu(tmp_path, example_spec):
+    # vm_prices.csv, us-central1: n1-standard-4 $0.19/h ($0.06382 spot); gpu-only T4 x1 $0.35/h ($0.1915 spot)
+    backend = VertexBackend(example_spec.platform, load_catalog(), api_endpoint="http://127.0.0.1:9")
+    path = write_job(tmp_path)
+    path.write_text(path.read_text().replace("accelerator: L4", "accelerator: T4"))
+    plan = backend.plan(load_job(path, example_spec.platform, "gcp"))
+    pool = plan.request["jobSpec"]["workerPoolSpecs"][0]
+    assert pool["machineSpec"] == {"machineType": "n1-standard-4", "acceleratorType": "NVIDIA_TESLA_T4",
+                                   "acceleratorCount": 1}
+    assert plan.estimate.expected_usd == round(4 * (0.06382 + 0.1915), 2)
+    assert plan.gpus == 1
