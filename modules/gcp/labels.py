@@ -1,4 +1,5 @@
-"""GCP labels: the mandatory tags on every labelable resource, made valid GCP labels.
+"""GCP labels: the mandatory tags on every labelable resource, made valid GCP labels (the rule itself is
+terraml.providers.gcp.labels, which needs no cdktn; re-exported here).
 
 GCP labels are stricter than AWS tags: keys and values hold only lowercase letters, digits, '_' and '-',
 at most 63 characters, and keys start with a lowercase letter
@@ -10,14 +11,10 @@ characters keeps 56 of them plus a stable hash ('CC-2077' -> 'cc-2077', 'Owner: 
 
 from __future__ import annotations
 
-import re
-
-from terraml.errors import Problem, SpecError
 from terraml.modules.core import Resource, TagAspect
-from terraml.naming import fit
+from terraml.providers.gcp.labels import LIMIT, label_key, label_value, labels_from_tags
 
-LIMIT = 63
-_NOT_ALLOWED = re.compile(r"[^a-z0-9_-]")
+__all__ = ["LABEL_PATH", "LIMIT", "GcpLabelAspect", "label_key", "label_value", "labels_from_tags"]
 
 # Resource types whose labels are not the top-level 'labels' attribute: GKE clusters label through
 # 'resource_labels' (propagated to the nodes' VMs and disks), node pools through their node config's
@@ -28,32 +25,6 @@ LABEL_PATH: dict[str, tuple[str, ...]] = {
     "google_container_node_pool": ("node_config", "resource_labels"),
     "google_monitoring_notification_channel": ("user_labels",),
 }
-
-
-def label_value(text: str) -> str:
-    """A tag's value as a GCP label value."""
-    return fit(_NOT_ALLOWED.sub("_", text.lower()), LIMIT)
-
-
-def label_key(text: str) -> str:
-    """A tag's key as a GCP label key (which must also start with a lowercase letter)."""
-    key = _NOT_ALLOWED.sub("_", text.lower())
-    return fit(key if key[:1].isalpha() else f"k_{key}", LIMIT)
-
-
-def labels_from_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Tags as GCP labels; two tags that become one label key are a spec error (no silent overwrite)."""
-    out: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    for key, value in tags.items():
-        label = label_key(key)
-        if label in seen:
-            raise SpecError([Problem(f"defaults.tags.{key}", f"becomes the GCP label key '{label}', as "
-                                     f"'{seen[label]}' does (GCP label keys hold lowercase letters, digits, "
-                                     "'_' and '-'); rename one of the tags.")])
-        seen[label] = key
-        out[label] = label_value(value)
-    return out
 
 
 class GcpLabelAspect(TagAspect):

@@ -4,12 +4,11 @@ The standard usage cost export (https://cloud.google.com/billing/docs/how-to/exp
 has one row per SKU, resource and hour with ``cost``, ``currency``, ``credits`` (negative amounts),
 ``invoice.month`` ('YYYYMM') and the resource's ``labels`` (key/value pairs). A team's spend for a month is the
 sum of cost plus credits of the rows of that invoice month whose ``team`` label is the team's label value, the
-label the GCP stacks put on every resource (modules/gcp/labels.py).
+label the GCP stacks put on every resource (the one rule: providers/gcp/labels.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +18,7 @@ from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import bigquery
 
 from terraml.errors import CredentialsError, ProviderError
-from terraml.naming import fit
+from terraml.providers.gcp.labels import label_value
 
 SQL = """SELECT label.value AS team, invoice.month AS invoice_month, currency,
   SUM(CAST(cost AS NUMERIC)) AS cost,
@@ -29,15 +28,6 @@ WHERE label.key = @label_key AND label.value = @team AND invoice.month = @invoic
 GROUP BY team, invoice_month, currency"""
 """One row per currency (a billing account has one) for the team's label and the invoice month; NUMERIC sums, so
 money is added exactly (the export's cost is FLOAT64)."""
-
-_NOT_ALLOWED = re.compile(r"[^a-z0-9_-]")
-
-
-def label_value(text: str) -> str:
-    """A name as the GCP stacks write it into a label value (the rule of modules/gcp/labels.py, which imports cdktn;
-    tests check the two agree)."""
-    return fit(_NOT_ALLOWED.sub("_", text.lower()), 63)
-
 
 def invoice_month(month: str) -> str:
     """'2026-11' -> '202611', the export's invoice.month."""

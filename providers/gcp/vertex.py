@@ -45,6 +45,7 @@ from terraml.errors import CredentialsError, Problem, ProviderError, SpecError, 
 from terraml.naming import team_tags
 from terraml.policy.machines import Unresolvable, resolve_machine
 from terraml.policy.spot import decide
+from terraml.providers.gcp.labels import label_value, labels_from_tags
 from terraml.providers.gcp.machines import ACCELERATOR, ACCELERATOR_TYPE, N1_ATTACHABLE, bundled_gpus, gpus_for
 from terraml.providers.gcp.names import GcpNames
 from terraml.providers.gcp.vertex_request import (
@@ -60,8 +61,6 @@ from terraml.providers.gcp.vertex_request import (
     custom_job_request,
     failure_kind,
     job_cost,
-    label_value,
-    labels_from_tags,
     next_attempt,
     prebuilt_image,
     serving_image,

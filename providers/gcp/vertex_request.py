@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from terraml.backend import State
 from terraml.naming import fit
 from terraml.policy.spot import SpotDecision
+from terraml.providers.gcp.labels import label_value
 from terraml.spec.job import JobSpot, TrainingJob
 
-LABEL_LIMIT = 63
-_NOT_ALLOWED = re.compile(r"[^a-z0-9_-]")
 FALLBACK_SUFFIX = "-od"
 DISPLAY_NAME_LIMIT = 128
 GCS_MOUNT = "/gcs"
@@ -69,22 +68,6 @@ RESOURCE_EXHAUSTED = 8
 """google.rpc.Code: Vertex AI fails a job whose Spot VMs were reclaimed, or that found no capacity, with it."""
 _CAPACITY_WORDS = re.compile(r"stockout|preempt|resources? (are|is) insufficient|resource_exhausted|"
                              r"not enough resources|insufficient capacity|zone_resource_pool_exhausted", re.I)
-
-
-# ------------------------------------------------------------------ labels (GCP's rules, as the stacks apply them)
-def label_value(text: str) -> str:
-    """A value as a GCP label value: lowercase letters, digits, '_' and '-', at most 63 (the rule the team
-    stacks apply, terraml.modules.gcp.labels; kept here too so the backend loads without cdktn)."""
-    return fit(_NOT_ALLOWED.sub("_", str(text).lower()), LABEL_LIMIT)
-
-
-def label_key(text: str) -> str:
-    key = _NOT_ALLOWED.sub("_", text.lower())
-    return fit(key if key[:1].isalpha() else f"k_{key}", LABEL_LIMIT)
-
-
-def labels_from_tags(tags: dict[str, str]) -> dict[str, str]:
-    return {label_key(k): label_value(v) for k, v in tags.items()}
 
 
 # ------------------------------------------------------------------ names and places

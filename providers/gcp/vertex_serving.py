@@ -17,9 +17,10 @@ import google.cloud.aiplatform_v1 as aiplatform_v1
 from terraml.backend import Deployment, EndpointStatus
 from terraml.errors import ProviderError, UserError
 from terraml.naming import team_tags
+from terraml.providers.gcp.labels import label_value, labels_from_tags
 from terraml.providers.gcp.machines import gpus_for
 from terraml.providers.gcp.names import GcpNames
-from terraml.providers.gcp.vertex_request import accelerator_enum, label_value, labels_from_tags
+from terraml.providers.gcp.vertex_request import accelerator_enum
 from terraml.rollout import CanarySample
 from terraml.suggest import did_you_mean
 

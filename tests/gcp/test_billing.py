@@ -47,17 +47,14 @@ def test_a_query_that_is_not_done_at_once_is_polled_to_its_result():
     assert verbs[0] == ("POST", "billing-proj") and ("GET", "jobs") in verbs and ("GET", "queries") in verbs
 
 
-def test_the_team_name_is_matched_as_the_stacks_label_it():
-    """A team named 'NLP.Research' is labelled 'nlp_research' on GCP resources (modules/gcp/labels.py)."""
-    from terraml.modules.gcp.labels import label_value as stack_label
+def test_the_team_name_is_matched_by_the_one_gcp_label_rule():
+    """A team named 'NLP.Research' is labelled 'nlp_research' on GCP resources: billing, the stacks and the Vertex
+    AI backend share one rule (providers/gcp/labels.py)."""
+    from terraml.modules.gcp import labels as stack_labels
+    from terraml.providers.gcp import labels, vertex_request
 
-    for name in ("NLP.Research", "nlp", "Team With Spaces", "x" * 80):
-        assert label_value(name) == stack_label(name)
-    with FakeBigQuery(rows=[]) as fake:
-        amount, _ = _spend(fake, team="NLP.Research")
-    params = {p["name"]: p["parameterValue"]["value"] for p in fake.requests[0][2]["queryParameters"]}
-    assert params["team"] == "nlp_research" and amount == Decimal(0)
-
+    assert label_value is labels.label_value is stack_labels.label_value is vertex_request.label_value
+    assert label_value("NLP.Research") == "nlp_research"
 
 def test_errors_name_the_table_and_never_sum_two_currencies():
     with FakeBigQuery(error=(404, f"Not found: Table {TABLE}")) as fake, \

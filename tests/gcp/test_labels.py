@@ -8,7 +8,7 @@ import re
 import pytest
 
 from terraml.errors import SpecError
-from terraml.modules.gcp.labels import label_key, label_value, labels_from_tags
+from terraml.providers.gcp.labels import label_key, label_value, labels_from_tags
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
@@ -49,3 +49,12 @@ def test_two_tags_that_become_one_label_are_a_spec_error():
         labels_from_tags({"Owner": "a", "owner": "b"})
     [problem] = info.value.problems
     assert problem.path == "defaults.tags.owner" and "'owner'" in problem.message and "rename" in problem.message
+
+
+def test_the_rule_loads_without_cdktn():
+    import subprocess
+    import sys
+
+    code = ("import sys; import terraml.providers.gcp.labels, terraml.providers.gcp.vertex_request; "
+            "assert not any(m.split('.')[0] in ('cdktn', 'cdktf', 'constructs') for m in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

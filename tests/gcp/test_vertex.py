@@ -222,15 +222,6 @@ def test_missing_credentials_name_the_login_command(tmp_path, example_spec, monk
         backend.credentials()
 
 
-def test_labels_follow_the_stacks_rules():
-    from terraml.modules.gcp import labels as stack_labels
-    from terraml.providers.gcp import vertex_request
-
-    for text in ("CC-2077", "Owner: a@b.io", "9lives", "x" * 80, "managed-by"):
-        assert vertex_request.label_value(text) == stack_labels.label_value(text)
-        assert vertex_request.label_key(text) == stack_labels.label_key(text)
-
-
 def test_list_jobs_counts_the_gpus_of_a_pending_job_from_the_list_call_alone(vertex, tmp_path):
     backend, fake, platform = vertex
     fake.hold = True  # the job stays pending
