@@ -352,15 +352,15 @@ class AzureMLBackend(AzureMLServing, Backend):
 
         if row is None or row.on_demand_usd_per_hour is None:
             return None
-        note = (f"{row.instance_type} {row.region} VM price (vm_prices.csv, on-demand as of "
-                f"{row.as_of.split(';')[0].replace('(on-demand)', '').strip()}); Azure ML adds no surcharge")
-        if job.spot.mode != "on-demand":
-            from terraml.providers.azure.azureml_jobs import _age, _spot_as_of
+        from terraml.providers.azure.azureml_jobs import _caveat
+        from terraml.providers.azure.pricing import on_demand_as_of, spot_as_of
 
-            when = _spot_as_of(row.as_of)
-            note += (f"; low priority priced at the Spot meter row ${row.spot_usd_per_hour:g}/h as of {when}"
-                     f"{_age(when)} (no Low Priority meter transcribed)" if row.spot_usd_per_hour is not None
-                     else "; no spot price: low priority priced at on-demand")
+        note = (f"{row.instance_type} {row.region} VM price (vm_prices.csv, on-demand as of {on_demand_as_of(row)}"
+                f"{_caveat(row, None, 'on-demand')}); Azure ML adds no surcharge")
+        if job.spot.mode != "on-demand":
+            note += (f"; low priority priced at the Spot meter row ${row.spot_usd_per_hour:g}/h as of "
+                     f"{spot_as_of(row)}{_caveat(row, None, 'spot')} (no Low Priority meter transcribed)"
+                     if row.spot_usd_per_hour is not None else "; no spot price: low priority priced at on-demand")
         return job_estimate(mode=job.spot.mode, first_capacity=decision.capacity, hours=job.job.max_runtime_hours,
                             instances=job.job.resources.instance_count,
                             on_demand_usd_per_hour=row.on_demand_usd_per_hour,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from terraml.backend import State
 from terraml.errors import Problem, SpecError
 from terraml.naming import fit
+from terraml.providers.azure.pricing import on_demand_as_of, spot_as_of
 
 DATASTORE = "workspaceblobstore"
 """The default blob datastore Azure ML creates in every workspace (on the workspace's storage account)."""
@@ -243,6 +244,12 @@ class JobCost:
     note: str
 
 
+def _caveat(row, today, capacity: str) -> str:
+    """'; <the catalog's caveat>' for the price used (terraml.catalog.row_caveat: doubt, or older than its rule)."""
+    caveat = row.caveat_on(today, capacity)
+    return f"; {caveat}" if caveat else ""
+
+
 def job_cost(spot_seconds: float | None, on_demand_seconds: float | None, instances: int, row, *,
              source: str = "", today=None) -> JobCost:
     """Azure ML compute is billed at the VM price (no Azure ML surcharge, SOURCES.md §8): low-priority time at
@@ -262,42 +269,14 @@ def job_cost(spot_seconds: float | None, on_demand_seconds: float | None, instan
             return JobCost(None, None, f"no low-priority/spot price for {row.instance_type} in the catalog")
         usd += spot_seconds * instances * spot / 3600
         parts.append(f"{spot_seconds:.0f} s low priority x {instances} x ${spot:g}/h (the Spot meter row, as of "
-                     f"{_spot_as_of(row.as_of)}{_age(_spot_as_of(row.as_of), today)}; no Low Priority meter is "
-                     "transcribed, see SOURCES.md §8)")
+                     f"{spot_as_of(row)}{_caveat(row, today, 'spot')}; no Low Priority meter is transcribed, see "
+                     "SOURCES.md §8)")
     if on_demand_seconds:
         usd += on_demand_seconds * instances * od / 3600
         parts.append(f"{on_demand_seconds:.0f} s dedicated x {instances} x ${od:g}/h (pay-as-you-go row, as of "
-                     f"{_od_as_of(row.as_of)})")
+                     f"{on_demand_as_of(row)}{_caveat(row, today, 'on-demand')})")
     total = spot_seconds + on_demand_seconds
     savings = round((1 - usd / (total * instances * od / 3600)) * 100, 1) if total and spot_seconds else None
     note = f"{row.instance_type} {row.region}: " + " + ".join(parts or ["no running time yet"]) + \
         f"; running time from {source or 'terraml'}; Azure ML adds no surcharge to the VM price"
     return JobCost(round(usd, 4), savings, note)
-
-
-def _spot_as_of(as_of: str) -> str:
-    """The spot part of an as_of cell like '2026-06-18 (on-demand); ~2024-08-18 (spot)'."""
-    for part in as_of.split(";"):
-        if "spot" in part:
-            return part.replace("(spot)", "").strip()
-    return as_of.strip()
-
-
-def _od_as_of(as_of: str) -> str:
-    for part in as_of.split(";"):
-        if "on-demand" in part:
-            return part.replace("(on-demand)", "").strip()
-    return as_of.strip()
-
-
-def _age(as_of: str, today=None) -> str:
-    """', N months old' for a date like '~2024-08-18'."""
-    import datetime as dt
-    import re
-
-    m = re.search(r"(\d{4})-(\d{2})", as_of)
-    if not m:
-        return ""
-    today = today or dt.date.today()
-    months = (today.year - int(m.group(1))) * 12 + today.month - int(m.group(2))
-    return f", {months} months old" if months >= 1 else ""

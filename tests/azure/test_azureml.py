@@ -441,3 +441,23 @@ def test_arm_calls_and_canary_metrics_have_bounded_timeouts(tmp_path):
     exists = next(t for m, path, t in fake.timeouts if m == "GET" and path.endswith("/jobs/j1"))
     assert metric_calls and all(isinstance(t, tuple) and max(t) <= 30 for t in [*metric_calls, exists]), \
         (metric_calls, exists)
+
+
+# ---------------------------------------------------------------- price rows: the catalog's one caveat rule
+def test_job_cost_dates_its_prices_by_the_catalogs_row_caveat():
+    import datetime as dt
+
+    from terraml.catalog import VmRow
+    from terraml.providers.azure.azureml_jobs import job_cost
+
+    def row(as_of: str, source: str = "Azure Retail Prices API") -> VmRow:
+        return VmRow("azure", "eastus", "Standard_NC24ads_A100_v4", "A100-80GB", 1, 24, 220.0, 3.67, 0.9,
+                     source, as_of)
+
+    today = dt.date(2026, 12, 1)
+    recent = job_cost(3600, 3600, 1, row("2026-10-01 (on-demand); 2026-10-01 (spot)"), source="s", today=today)
+    assert "months old" not in recent.note and "as of 2026-10-01" in recent.note  # 2 months: fresh by the catalog
+    old = job_cost(3600, 0, 1, row("2026-10-01 (on-demand); ~2024-08-18 (spot)"), source="s", today=today)
+    assert "spot price 27 months old (as of ~2024-08-18)" in old.note, old.note
+    doubtful = job_cost(0, 60, 1, row("2026-10-01", source="SUSPECT: transcribed by hand"), source="s", today=today)
+    assert "doubtful price (SUSPECT: transcribed by hand)" in doubtful.note, doubtful.note
