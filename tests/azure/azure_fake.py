@@ -428,14 +428,34 @@ class FakeAzureML(requests.adapters.BaseAdapter):
 def cli_transport():
     """The testing hook's factory (TERRAML_AZUREML_TRANSPORT=tests.azure.azure_fake:cli_transport): a fresh
     fake seeded with the team of $TERRAML_FAKE_AZURE_TEAM from $TERRAML_FAKE_AZURE_SPEC, preempting each
-    low-priority job $TERRAML_FAKE_AZURE_PREEMPTIONS times. Lives as long as the CLI process. Each state is
+    low-priority job $TERRAML_FAKE_AZURE_PREEMPTIONS times. Lives as long as the CLI process, unless
+    $TERRAML_FAKE_AZURE_STATE names a file: then its workspaces and blobs are read from there at start and
+    written back after each request, so several CLI processes share one service. Each state is
     held for 4 GETs: `train` reads the job's logs (one GET) after each status() (one GET, two with a tag
     update), so every state is seen by a status()."""
     import os
+    import pickle
+    from pathlib import Path
 
     from terraml.spec import load_platform
 
-    fake = FakeAzureML(preemptions=int(os.environ.get("TERRAML_FAKE_AZURE_PREEMPTIONS", "0")), hold=4)
-    platform = load_platform(os.environ["TERRAML_FAKE_AZURE_SPEC"]).platform
-    fake.seed_team(platform, os.environ.get("TERRAML_FAKE_AZURE_TEAM", "nlp"))
+    class Persistent(FakeAzureML):
+        def __init__(self, path: Path, **kwargs):
+            super().__init__(**kwargs)
+            self.path = path
+            if path.exists():
+                self.workspaces, self.blobs = pickle.loads(path.read_bytes())
+
+        def send(self, request, **kwargs):
+            response = super().send(request, **kwargs)
+            self.path.write_bytes(pickle.dumps((self.workspaces, self.blobs)))
+            return response
+
+    preemptions = int(os.environ.get("TERRAML_FAKE_AZURE_PREEMPTIONS", "0"))
+    state = os.environ.get("TERRAML_FAKE_AZURE_STATE")
+    fake = Persistent(Path(state), preemptions=preemptions, hold=4) if state else \
+        FakeAzureML(preemptions=preemptions, hold=4)
+    if not fake.workspaces:
+        platform = load_platform(os.environ["TERRAML_FAKE_AZURE_SPEC"]).platform
+        fake.seed_team(platform, os.environ.get("TERRAML_FAKE_AZURE_TEAM", "nlp"))
     return fake.transport(), FakeCredential()

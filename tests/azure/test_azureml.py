@@ -461,3 +461,38 @@ def test_job_cost_dates_its_prices_by_the_catalogs_row_caveat():
     assert "spot price 27 months old (as of ~2024-08-18)" in old.note, old.note
     doubtful = job_cost(0, 60, 1, row("2026-10-01", source="SUSPECT: transcribed by hand"), source="s", today=today)
     assert "doubtful price (SUSPECT: transcribed by hand)" in doubtful.note, doubtful.note
+
+
+def test_cli_second_detached_train_over_the_gpu_quota_is_refused_naming_the_first(tmp_path):
+    """Two CLI processes against one fake service (its state in a file): nlp's quota is 1 GPU, the first
+    detached job holds it, the second is refused (exit 2) naming the first."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    doc = yaml.load(EXAMPLE.read_text())
+    nlp = next(t for t in doc["teams"] if t["name"] == "nlp")
+    nlp["quotas"] = {"max_gpus": 1}
+    nlp.pop("budget", None)  # no Cost Management call in this test
+    nlp["clouds"].pop("gcp", None)  # the spec check holds every cloud's pools to the quota: keep Azure's only
+    for pool in nlp["clouds"]["azure"]["gpu_pools"]:
+        pool["max_nodes"] = 1
+    spec = tmp_path / "platform.yaml"
+    with spec.open("w") as f:
+        yaml.dump(doc, f)
+    shutil.copytree(ROOT / "examples" / "train", tmp_path / "train")
+    env = {**os.environ, "TERRAML_AZUREML_TRANSPORT": "tests.azure.azure_fake:cli_transport",
+           "TERRAML_FAKE_AZURE_SPEC": str(spec), "TERRAML_FAKE_AZURE_STATE": str(tmp_path / "fake.pickle"),
+           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    terraml = os.path.join(os.path.dirname(sys.executable), "terraml")
+    results = []
+    for name in ("first-job", "second-job"):
+        (tmp_path / f"{name}.yaml").write_text(nlp_job((ROOT / "examples" / "job.yaml").read_text(), name))
+        results.append(subprocess.run(
+            [terraml, "train", str(tmp_path / f"{name}.yaml"), "--cloud", "azure", "--team", "nlp", "--detach",
+             "--spec", str(spec), "--home", str(tmp_path / "home")],
+            capture_output=True, text=True, timeout=300, env=env, cwd=ROOT))
+    first, second = results
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "first-job" in second.stdout + second.stderr and "quotas.max_gpus" in second.stdout + second.stderr
