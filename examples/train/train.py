@@ -91,8 +91,14 @@ def main() -> None:
         shutil.rmtree(model_dir)
     # skops instead of pickle: loading the model cannot run arbitrary code; the optimizer is the one
     # non-standard type inside, named here as trusted.
+    # The requirements are named, not inferred: MLflow's inference starts a second Python that imports the
+    # model again (about 11 s of a demo's train).
+    from importlib.metadata import version
+
+    requirements = [f"{dist}=={version(dist)}" for dist in ("mlflow", "scikit-learn", "skops", "numpy")]
     mlflow.sklearn.save_model(model, str(model_dir), serialization_format="skops", input_example=x_val[:2],
-                              skops_trusted_types=["sklearn.neural_network._stochastic_optimizers.AdamOptimizer"])
+                              skops_trusted_types=["sklearn.neural_network._stochastic_optimizers.AdamOptimizer"],
+                              pip_requirements=requirements)
     print(f"model saved to {model_dir}", flush=True)
 
 
