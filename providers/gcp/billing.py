@@ -81,6 +81,10 @@ class BigQueryBillingSpend:
 
     def spend(self, team: str, month: str) -> tuple[Decimal, str]:
         result = self.read(team, month)
+        if result.currency != "USD":  # budgets and the job ledger are in USD: never add another currency to them
+            raise ProviderError(f"{self.export_table}: team {team}'s {month} spend is {result.amount:,.2f} "
+                                f"{result.currency}; terraml budgets are in USD, so it is not added to them (convert "
+                                "it, or export the billing account in USD).")
         return result.amount, (f"Cloud Billing export {self.export_table}, cost + credits ({result.credits:,.2f}) "
                                f"in {result.currency}, label {self.label_key}={label_value(team)}, invoice month "
                                f"{invoice_month(month)}")

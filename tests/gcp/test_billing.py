@@ -56,12 +56,19 @@ def test_the_team_name_is_matched_by_the_one_gcp_label_rule():
     assert label_value is labels.label_value is stack_labels.label_value is vertex_request.label_value
     assert label_value("NLP.Research") == "nlp_research"
 
+
 def test_errors_name_the_table_and_never_sum_two_currencies():
     with FakeBigQuery(error=(404, f"Not found: Table {TABLE}")) as fake, \
             pytest.raises(ProviderError, match=r"BigQuery query on billing-proj\.billing_export\..*Not found"):
         _spend(fake)
     rows = [("nlp", "202611", "USD", "10", "0"), ("nlp", "202611", "EUR", "5", "0")]
     with FakeBigQuery(rows=rows) as fake, pytest.raises(ProviderError, match="in EUR, USD"):
+        _spend(fake)
+
+
+def test_a_bill_in_another_currency_is_never_added_to_usd_budgets():
+    rows = [("nlp", "202611", "EUR", "80.50", "-0.50")]
+    with FakeBigQuery(rows=rows) as fake, pytest.raises(ProviderError, match=r"80\.00 EUR; terraml budgets are in USD"):
         _spend(fake)
 
 
