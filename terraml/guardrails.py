@@ -125,20 +125,23 @@ class Spend:
 
 
 def ledger_spend(entries, team: str, month: str, *, billed_cloud: str | None = None, now: float | None = None
-                 ) -> tuple[Decimal, int]:
-    """The team's job costs this month from the ledger, and how many jobs they are. Jobs of ``billed_cloud``
-    that ended more than BILLING_LAG_S before ``now`` are left out: that cloud's bill, counted beside, holds
-    them. Pure."""
+                 ) -> tuple[Decimal, int, int]:
+    """The team's job costs this month from the ledger, how many jobs they are, and how many of its jobs
+    have no known cost (not counted: the caller says so). Jobs of ``billed_cloud`` that ended more than
+    BILLING_LAG_S before ``now`` are left out: that cloud's bill, counted beside, holds them. Pure."""
     now = time.time() if now is None else now
-    total, count = Decimal(0), 0
+    total, count, unknown = Decimal(0), 0, 0
     for e in entries:
-        if e.team != team or e.month() != month or e.cost_usd is None:
+        if e.team != team or e.month() != month:
             continue
         if billed_cloud is not None and e.backend == billed_cloud and e.ended_at < now - BILLING_LAG_S:
             continue
+        if e.cost_usd is None:
+            unknown += e.backend != "local"  # local jobs cost nothing; a cloud job without a cost is unknown
+            continue
         total += Decimal(str(e.cost_usd))
         count += 1
-    return total, count
+    return total, count, unknown
 
 
 def month_to_date(home: Path, team: Team, cloud: str, *, now: float | None = None, spend_of=None,
@@ -172,7 +175,9 @@ def month_to_date(home: Path, team: Team, cloud: str, *, now: float | None = Non
             warnings.append(f"{cloud} billing could not be read, so the budget check counts the job ledger "
                             f"only: {exc}")
     skipped: list[str] = []
-    jobs, count = ledger_spend(read_jobs(home, skipped), team.name, month, billed_cloud=billed, now=now)
+    jobs, count, unknown = ledger_spend(read_jobs(home, skipped), team.name, month, billed_cloud=billed, now=now)
+    if unknown:
+        left_out.append(f"job ledger: {unknown} cloud job(s) with no known cost (see `terraml jobs status`)")
     lag = (f"; {billed} jobs that ended over {BILLING_LAG_S // 3600} h ago are in its bill and not added again"
            if billed else "")
     counted.insert(0, f"job ledger: {count} job(s) {money(jobs)}{lag}")

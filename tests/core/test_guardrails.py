@@ -117,9 +117,9 @@ def test_ledger_counts_the_teams_jobs_this_month_and_leaves_billed_ones_to_the_b
                entry("gcp", "vision", 4.00, NOW - 2 * DAY), entry("aws", "nlp", 100, NOW),
                entry("aws", "vision", 100, dt.datetime(2026, 10, 31, 23, tzinfo=dt.UTC).timestamp()),
                entry("local", "vision", 0.0, NOW), entry("aws", "vision", None, NOW)]
-    assert g.ledger_spend(entries, "vision", "2026-11", now=NOW) == (Decimal("7.75"), 4)
+    assert g.ledger_spend(entries, "vision", "2026-11", now=NOW) == (Decimal("7.75"), 4, 1)  # the None aws job
     # With the aws bill counted, the aws job that ended two days ago is in it; the one of an hour ago may not be.
-    assert g.ledger_spend(entries, "vision", "2026-11", billed_cloud="aws", now=NOW) == (Decimal("6.50"), 3)
+    assert g.ledger_spend(entries, "vision", "2026-11", billed_cloud="aws", now=NOW) == (Decimal("6.50"), 3, 1)
 
 
 def test_month_to_date_adds_the_bill_and_names_every_source(example_spec, tmp_path):
