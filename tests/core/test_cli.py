@@ -248,7 +248,8 @@ def test_deploy_watches_a_healthy_canary_and_promotes_it(capsys):
     assert code == 0 and backend.switched == ["promote"]
     assert "watching the canary (10% of traffic): error rate above 1% or p99 above 500 ms rolls it back" in out
     assert "120 request(s), errors 0.00%, p99 80 ms: healthy" in out
-    assert "promoted llm v7 on chat: healthy for 1 min; it takes all traffic." in out
+    # 120 + 130 requests: the two samples read before the injected clock passed the 1-minute bake
+    assert "promoted llm v7 on chat: healthy for 1 min over 250 request(s); it takes all traffic." in out
 
 
 def test_deploy_rolls_back_a_breaching_canary_and_exits_1(capsys):
