@@ -146,6 +146,8 @@ class Settings:
     platform: Platform | None = None
     team: str | None = None
     """Act for this team (--team): which team's endpoints and jobs are meant when names repeat."""
+    api_override: str | None = None
+    """Where the cloud's API is instead of its default (the value of its Cloud.API_OVERRIDE_ENV)."""
 
 
 class Backend(ABC):

@@ -109,6 +109,9 @@ class Cloud:
     NAME_RULES: ClassVar[dict[str, tuple[int, str]]] = {}
     """Kind of name -> (max length, regex it must match), as the cloud's API documents them."""
     UNSUPPORTED: ClassVar[dict[Feature, str]] = {}
+    API_OVERRIDE_ENV: ClassVar[str | None] = None
+    """The environment variable that points the cloud's backend somewhere else (a private endpoint, a local
+    stand-in in tests); the CLI reads it once into Settings.api_override."""
 
     # ------------------------------------------------------------ the table, in one place
     def unsupported_reason(self, feature: Feature) -> str | None:

@@ -8,7 +8,7 @@ Clients are injected: the constructor takes an azure-core ``transport`` and a ``
 fake service's transport and a token stub). Without them the SDK's own transport and
 ``azure.identity.DefaultAzureCredential`` are used. Testing hook: ``TERRAML_AZUREML_TRANSPORT=module:factory``
 names a factory returning a transport or a ``(transport, credential)`` pair, so the CLI can be pointed at a
-fake service too; it is read once, in ``from_settings``.
+fake service too; the CLI reads it once (Cloud.API_OVERRIDE_ENV -> Settings.api_override).
 
 Low-priority preemption: Azure ML restarts a preempted job by itself and sends the container no signal;
 from outside the job goes from Running back to Queued/Preparing and runs again. terraml counts those
@@ -24,7 +24,6 @@ import hashlib
 import importlib
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,7 +63,6 @@ from terraml.spec.job import LoadedJob
 from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
-TRANSPORT_HOOK = "TERRAML_AZUREML_TRANSPORT"
 ARM = "https://management.azure.com"
 JOBS_API = "2025-01-01-preview"  # the api-version azure-ai-ml 1.35.2 sends for jobs
 T = "terraml:"
@@ -130,8 +128,8 @@ def load_hook(spec: str):
     """The factory named by TERRAML_AZUREML_TRANSPORT ('module:function'): (transport, credential or None)."""
     module, _, attr = spec.partition(":")
     if not module or not attr:
-        raise UserError(f"${TRANSPORT_HOOK}: '{spec}' is not module:factory (a testing hook that names a function "
-                        "returning an azure-core transport, or a (transport, credential) pair).")
+        raise UserError(f"$TERRAML_AZUREML_TRANSPORT: '{spec}' is not module:factory (a testing hook that names a "
+                        "function returning an azure-core transport, or a (transport, credential) pair).")
     made = getattr(importlib.import_module(module), attr)()
     return made if isinstance(made, tuple) else (made, None)
 
@@ -162,8 +160,8 @@ class AzureMLBackend(AzureMLServing, Backend):
         if settings.platform is None:
             raise UserError("the azure backend needs the platform spec (--spec or $TERRAML_SPEC).")
         transport = credential = None
-        if os.environ.get(TRANSPORT_HOOK):
-            transport, credential = load_hook(os.environ[TRANSPORT_HOOK])
+        if settings.api_override:  # $TERRAML_AZUREML_TRANSPORT, read by the CLI
+            transport, credential = load_hook(settings.api_override)
         return cls(settings.platform, settings.catalog, transport=transport, credential=credential,
                    tracking_uri=settings.tracking_uri, team=settings.team)
 

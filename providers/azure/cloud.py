@@ -31,6 +31,7 @@ class AzureCloud(Cloud):
     SPOT_PRICE_CAP = True  # AKS spot_max_price is enforced by Azure itself
     FEATURE_TYPES = frozenset({"integral", "fractional", "string"})
     NAME_RULES = NAME_RULES
+    API_OVERRIDE_ENV = "TERRAML_AZUREML_TRANSPORT"  # module:factory of an azure-core transport (a testing hook)
     UNSUPPORTED = {
         Feature.SIMULATED_INTERRUPTIONS: "low-priority preemption on Azure ML is real and cannot be asked for; "
                                          "simulate interruptions with --cloud local",

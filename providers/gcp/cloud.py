@@ -29,6 +29,7 @@ class GcpCloud(Cloud):
     # Vertex AI Feature Store (Bigtable online serving) stores embeddings.
     FEATURE_TYPES = frozenset({"integral", "fractional", "string", "vector"})
     NAME_RULES = NAME_RULES
+    API_OVERRIDE_ENV = "TERRAML_VERTEX_API_ENDPOINT"  # e.g. http://127.0.0.1:PORT: the tests' stand-in
     UNSUPPORTED = {
         Feature.SIMULATED_INTERRUPTIONS: "Vertex AI cannot preempt a Spot job on request; simulate spot "
                                          "interruptions with --cloud local",

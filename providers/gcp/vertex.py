@@ -70,7 +70,6 @@ from terraml.spec.job import JobSpot, LoadedJob
 from terraml.spec.models import Platform
 from terraml.suggest import did_you_mean
 
-ENDPOINT_ENV = "TERRAML_VERTEX_API_ENDPOINT"
 DEFAULT_MACHINE = "n1-standard-4"
 LOGIN_HINT = "gcloud auth application-default login"
 HTTP_TIMEOUT_S = 30.0
@@ -125,7 +124,7 @@ class VertexBackend(Backend):
     def from_settings(cls, settings: Settings) -> VertexBackend:
         if settings.platform is None:
             raise UserError("the gcp backend needs the platform spec (--spec or $TERRAML_SPEC).")
-        return cls(settings.platform, settings.catalog, api_endpoint=os.environ.get(ENDPOINT_ENV) or None,
+        return cls(settings.platform, settings.catalog, api_endpoint=settings.api_override,
                    tracking_uri=settings.tracking_uri, team=settings.team)
 
     def __init__(self, platform: Platform, catalog: Catalog, *, api_endpoint: str | None = None, credentials=None,

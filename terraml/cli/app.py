@@ -82,5 +82,6 @@ def backend_for(cloud: str, spec: str | None = None, home: str | None = None, tr
     target = get(cloud)
     platform = load_spec(None, spec).platform if need_spec or target.ENVIRONMENTS else None
     settings = Settings(home=resolve_home(home), catalog=load_catalog(), platform=platform, team=team,
-                        tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or None)
+                        tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or None,
+                        api_override=os.environ.get(target.API_OVERRIDE_ENV or "") or None)
     return target.backend(settings), settings
