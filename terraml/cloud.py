@@ -32,6 +32,7 @@ from __future__ import annotations
 import enum
 import importlib
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
@@ -188,9 +189,14 @@ class Cloud:
     def pricers(self) -> dict[str, Pricer]:
         return {}
 
+    def region_resolver(self, stack: StackDoc) -> Callable[[dict], str]:
+        """Where a resource of ``stack`` runs, as a function of its block: what is the same for the whole stack
+        (its provider's region) is looked up once, since estimates ask for every resource."""
+        default = (stack.provider_region(self.REGION_PROVIDER) if self.REGION_PROVIDER else None) or "unknown"
+        return lambda block: block.get("region") or default
+
     def resource_region(self, stack: StackDoc, block: dict) -> str:
-        region = stack.provider_region(self.REGION_PROVIDER) if self.REGION_PROVIDER else None
-        return block.get("region") or region or "unknown"
+        return self.region_resolver(stack)(block)
 
     def spend(self, team: str, month: str, platform: Platform | None = None) -> tuple[Decimal, str]:
         """Actual spend of ``team`` in ``month`` (YYYY-MM) and a note naming the source (and the currency when

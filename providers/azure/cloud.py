@@ -97,12 +97,15 @@ class AzureCloud(Cloud):
 
         return PRICERS
 
-    def resource_region(self, stack, block: dict) -> str:
-        location = block.get("location")
-        if not location:  # AKS node pools take the cluster's location
-            found = stack.resolve(block.get("kubernetes_cluster_id"))
-            location = found[2].get("location") if found else None
-        return location or "unknown"
+    def region_resolver(self, stack):
+        def region(block: dict) -> str:
+            location = block.get("location")
+            if not location:  # AKS node pools take the cluster's location
+                found = stack.resolve(block.get("kubernetes_cluster_id"))
+                location = found[2].get("location") if found else None
+            return location or "unknown"
+
+        return region
 
     def fetch_prices(self, rows: list[dict]):
         from terraml.providers.azure.prices import fetch_default

@@ -105,10 +105,14 @@ class GcpCloud(Cloud):
 
         return PRICERS
 
-    def resource_region(self, stack, block: dict) -> str:
-        location = block.get("location") or block.get("region")
-        return region_of(location.lower() if isinstance(location, str) else None,
-                         stack.provider_region("google") or "unknown")
+    def region_resolver(self, stack):
+        default = stack.provider_region("google") or "unknown"
+
+        def region(block: dict) -> str:
+            location = block.get("location") or block.get("region")
+            return region_of(location.lower() if isinstance(location, str) else None, default)
+
+        return region
 
     def fetch_prices(self, rows: list[dict]):
         from terraml.providers.gcp.prices import fetch_default
