@@ -19,7 +19,7 @@ then offers lazy methods that import the heavy parts (cdktn, the cloud's SDK) on
       NAME_RULES, resource_names() the names it derives for a team, and the cloud's limits on them
       build_stack()               the team stack                    [Feature.STACKS]
       backend()                   the job backend                   [Feature.TRAINING]
-      pricers(), resource_region() cost of its Terraform resource types
+      pricers(), region_resolver() cost of its Terraform resource types, and where they run
       spend()                     actual spend                      [Feature.BILLING]
       fetch_prices()              price refresh, online             [Feature.PRICE_REFRESH]
 
