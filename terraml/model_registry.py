@@ -30,6 +30,21 @@ def register_version(tracking_uri: str, model: str, source: str, *, run_id: str 
     return str(client.create_model_version(model, source, run_id=run_id, tags=tags or {}).version)
 
 
+def version_to_deploy(tracking_uri: str | None, model: str, version: str, *, cloud: str, service: str,
+                      source_scheme: str, needs_image: bool = True):
+    """The registered version ``deploy --cloud <cloud>`` serves: trained on ``service`` (its artifacts under
+    ``source_scheme``, and its serving image recorded as the tag 'terraml.image' where ``needs_image``), or a
+    UserError with the fix. Every cloud backend's deploy starts here."""
+    if not tracking_uri:
+        raise UserError(f"deploying on {cloud} reads the model version from the MLflow registry; set --tracking-uri "
+                        "or MLFLOW_TRACKING_URI.")
+    mv = model_version(tracking_uri, model, version)
+    if not str(mv.source).startswith(source_scheme) or (needs_image and not (mv.tags or {}).get("terraml.image")):
+        raise UserError(f"{model} v{version} was not trained on {service} (source {mv.source}); deploy it with the "
+                        f"--cloud it was trained on, or train it with --cloud {cloud}.")
+    return mv
+
+
 def model_version(tracking_uri: str, model: str, version: str):
     """The registered version, or a UserError that lists the versions or models there are."""
     from mlflow.exceptions import MlflowException

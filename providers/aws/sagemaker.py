@@ -501,16 +501,11 @@ class SageMakerBackend(Backend):
         }
 
     def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
-        if not self.tracking_uri:
-            raise UserError("deploying on aws reads the model version from the MLflow registry; set "
-                            "--tracking-uri or MLFLOW_TRACKING_URI.")
-        from terraml.model_registry import model_version
+        from terraml.model_registry import version_to_deploy
 
-        mv = model_version(self.tracking_uri, model, version)
-        image = (mv.tags or {}).get("terraml.image")
-        if not image or not mv.source.startswith("s3://"):
-            raise UserError(f"{model} v{version} was not trained on SageMaker (source {mv.source}); deploy it "
-                            "with --cloud local, or train it with --cloud aws.")
+        mv = version_to_deploy(self.tracking_uri, model, version, cloud=self.NAME, service="SageMaker",
+                               source_scheme="s3://")
+        image = mv.tags["terraml.image"]
         reqs = self.deployment_requests(model, version, endpoint, canary_percent, mv.source, image)
         sm = self.client("sagemaker", reqs["region"])
         try:

@@ -121,14 +121,12 @@ class AzureMLServing:
     def deploy(self, model: str, version: str, endpoint: str, canary_percent: int | None = None) -> Deployment:
         from azure.ai.ml.entities import ManagedOnlineDeployment, Model
 
-        from terraml.model_registry import model_version
+        from terraml.model_registry import version_to_deploy
 
         team, ep = self._endpoint_spec(endpoint)
-        tracking = self.tracking_uri or self.workspace_tracking_uri(team)
-        mv = model_version(tracking, model, version)
-        if not str(mv.source).startswith("azureml://"):
-            raise UserError(f"{model} v{version} was not trained on Azure ML (source {mv.source}); train it with "
-                            "--cloud azure, or deploy it with the cloud it was trained on.")
+        # Azure ML serves the registered model itself (its environment, not an image tag).
+        mv = version_to_deploy(self.tracking_uri or self.workspace_tracking_uri(team), model, version,
+                               cloud=self.NAME, service="Azure ML", source_scheme="azureml://", needs_image=False)
         ml = self.client(team.name)
         endpoint_name = self.names(team).ml_endpoint(ep.name)
         online = self._online_endpoint(team, endpoint_name)

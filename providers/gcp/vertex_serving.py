@@ -79,16 +79,11 @@ def _display(model: str, version: str) -> str:
 
 
 def deploy(backend, model: str, version: str, endpoint: str, canary_percent: int | None) -> Deployment:
-    if not backend.tracking_uri:
-        raise UserError("deploying on gcp reads the model version from the MLflow registry; set --tracking-uri or "
-                        "MLFLOW_TRACKING_URI.")
-    from terraml.model_registry import model_version
+    from terraml.model_registry import version_to_deploy
 
-    mv = model_version(backend.tracking_uri, model, version)
-    image = (mv.tags or {}).get("terraml.image")
-    if not image or not mv.source.startswith("gs://"):
-        raise UserError(f"{model} v{version} was not trained on Vertex AI (source {mv.source}); deploy it with the "
-                        "--cloud it was trained on, or train it with --cloud gcp.")
+    mv = version_to_deploy(backend.tracking_uri, model, version, cloud=backend.NAME, service="Vertex AI",
+                           source_scheme="gs://")
+    image = mv.tags["terraml.image"]
     w = where(backend, endpoint)
     current = get_endpoint(backend, w)
     serving = {k: v for k, v in current.traffic_split.items() if v > 0}
