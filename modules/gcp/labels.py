@@ -1,12 +1,5 @@
-"""GCP labels: the mandatory tags on every labelable resource, made valid GCP labels (the rule itself is
-terraml.providers.gcp.labels, which needs no cdktn; re-exported here).
-
-GCP labels are stricter than AWS tags: keys and values hold only lowercase letters, digits, '_' and '-',
-at most 63 characters, and keys start with a lowercase letter
-(https://cloud.google.com/resource-manager/docs/labels-overview#requirements). Tags are turned into labels
-here, deterministically, so that the same spec always gives the same labels: lowercase, every other
-character becomes '_', a key that does not start with a letter gets 'k_' in front, and a text past 63
-characters keeps 56 of them plus a stable hash ('CC-2077' -> 'cc-2077', 'Owner: a@b.io' -> 'owner__a_b_io').
+"""GCP labels: the mandatory tags on every labelable resource, made valid GCP labels by the one rule in
+terraml.providers.gcp.labels (which needs no cdktn, so the backend and billing use it too; re-exported here).
 """
 
 from __future__ import annotations

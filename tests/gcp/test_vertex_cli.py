@@ -86,18 +86,13 @@ def test_deploy_canary_with_a_forced_breach_rolls_back_through_the_cli(tmp_path,
     """`terraml deploy --canary 10` as a user runs it: the rollout watcher reads the canary's metrics from
     the stand-in's Cloud Monitoring API (5 errors in 100 responses, above the spec's default 1%), sends all
     traffic back to the previous version, undeploys the canary and exits 1."""
-    from terraml.model_registry import register_version
+    from .test_vertex_serving import stack_endpoint, two_trained_versions
 
     platform = example_spec.platform
     names = GcpNames.for_team(platform, platform.team("nlp"))
-    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    image = "us-docker.pkg.dev/vertex-ai/prediction/pytorch-gpu.2-5:latest"
-    for v in (1, 2):
-        register_version(tracking, "summarizer-model", f"gs://{names.artifact_bucket}/jobs/j{v}/model",
-                         tags={"terraml.image": image, "terraml.training_job": f"j{v}"})
+    two_trained_versions(f"sqlite:///{tmp_path / 'mlflow.db'}", names)  # the tracking URI _terraml passes
     with serve() as (url, fake):
-        name = fake.add_endpoint("acme-nlp-prod", "us-central1", names.endpoint_id("summarizer"),
-                                 names.endpoint("summarizer"))
+        name = stack_endpoint(fake, names)
         first = _terraml(tmp_path, url, "deploy", "summarizer-model", "--version", "1", "--endpoint", "summarizer",
                          "--cloud", "gcp")
         assert first.returncode == 0, first.stdout + first.stderr

@@ -19,17 +19,27 @@ from .vertex_server import serve
 IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/pytorch-gpu.2-5:latest"
 
 
+def two_trained_versions(tracking: str, names: GcpNames) -> None:
+    """summarizer-model v1 and v2 in the registry, as Vertex AI training registers them."""
+    for v in (1, 2):
+        register_version(tracking, "summarizer-model", f"gs://{names.artifact_bucket}/jobs/j{v}/model",
+                         tags={"terraml.image": IMAGE, "terraml.training_job": f"j{v}"})
+
+
+def stack_endpoint(fake, names: GcpNames) -> str:
+    """The summarizer endpoint as the nlp-gcp stack creates it; its resource name in the stand-in."""
+    return fake.add_endpoint("acme-nlp-prod", "us-central1", names.endpoint_id("summarizer"),
+                             names.endpoint("summarizer"))
+
+
 @pytest.fixture
 def endpoint(tmp_path, example_spec):
     platform = example_spec.platform
     names = GcpNames.for_team(platform, platform.team("nlp"))
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    for v in (1, 2):
-        register_version(tracking, "summarizer-model", f"gs://{names.artifact_bucket}/jobs/j{v}/model",
-                         tags={"terraml.image": IMAGE, "terraml.training_job": f"j{v}"})
+    two_trained_versions(tracking, names)
     with serve() as (url, fake):
-        name = fake.add_endpoint("acme-nlp-prod", "us-central1", names.endpoint_id("summarizer"),
-                                 names.endpoint("summarizer"))
+        name = stack_endpoint(fake, names)
         backend = VertexBackend(platform, load_catalog(), api_endpoint=url, tracking_uri=tracking)
         yield backend, fake, fake.endpoints[name]
 
